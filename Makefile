@@ -1,0 +1,55 @@
+# zulip.server: one entry point for the lab, the tests and the demo.
+# Every target bootstraps what it needs (venv, Docker engine, images,
+# release fixtures) and is quick when that is already done.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Scenarios run by `make test`, in order (one at a time: 2 cores).
+SCENARIOS ?= lab
+S ?= lab
+B ?= install
+ENV := source lab/env.sh &&
+
+.PHONY: help venv images fixtures lint unit build scenario test demo demo-destroy bench
+
+help:
+	@echo "make test      everything CI checks (lint, unit, build, scenarios: $(SCENARIOS))"
+	@echo "make demo      bring up the lab and install a Zulip cluster into it"
+	@echo "make lint | unit | build | scenario S=<name> | bench B=<name> | images | fixtures"
+
+venv:
+	@bash lab/venv.sh
+
+images:
+	@bash lab/images.sh bookworm trixie
+
+fixtures:
+	@bash tests/release/build.sh
+
+lint: venv
+	@$(ENV) yamllint --strict . && ansible-lint --offline --profile production
+
+unit: venv fixtures
+	@$(ENV) pytest -q -p no:cacheprovider tests/unit tests/release
+
+build: venv
+	@$(ENV) bash lab/build-check.sh
+
+scenario: venv images fixtures
+	@bash lab/scenario.sh $(S)
+
+test: venv images fixtures
+	@set -e; $(MAKE) --no-print-directory lint; \
+	$(MAKE) --no-print-directory unit; \
+	$(MAKE) --no-print-directory build; \
+	for s in $(SCENARIOS); do bash lab/scenario.sh $$s; done; \
+	echo "make test: all checks passed"
+
+demo: venv images fixtures
+	@bash lab/demo.sh
+
+demo-destroy: venv
+	@bash lab/demo.sh destroy
+
+bench: venv images fixtures
+	@$(ENV) bash bench/run.sh $(B)

@@ -1,0 +1,15 @@
+# Sourced by the lab scripts and the Makefile's recipes: the controller
+# environment (venv first on PATH, this checkout visible as zulip.server).
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="$ROOT/.venv/bin:$PATH"
+mkdir -p "$ROOT/.cache/collections/ansible_collections/zulip"
+ln -sfn "$ROOT" "$ROOT/.cache/collections/ansible_collections/zulip/server"
+export ANSIBLE_COLLECTIONS_PATH="$ROOT/.cache/collections:$ROOT/.venv/lib/python3.11/site-packages"
+export MOLECULE_GLOB="molecule/*/molecule.yml"
+# cgroup v1 hosts (this lab) mount the hierarchy read-only into containers;
+# cgroup v2 hosts need it writable for systemd to create its scopes.
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  export LAB_CGROUP_MODE=rw
+else
+  export LAB_CGROUP_MODE=ro
+fi

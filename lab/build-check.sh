@@ -1,0 +1,21 @@
+#!/bin/bash
+# Build the collection artifact and prove it installs cleanly into an empty
+# collections path, where ansible-doc lists its plugins without errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$PWD/.cache/build
+rm -rf "$out" && mkdir -p "$out/collections"
+ansible-galaxy collection build --force --output-path "$out" . >/dev/null
+artifact=$(ls "$out"/zulip-server-*.tar.gz)
+# Nothing from the lab, the tests or the build outputs may ship.
+if tar -tzf "$artifact" | grep -E '^(\.venv|\.cache|tests|molecule|lab|bench|\.ci)/'; then
+  echo "build-check: $artifact contains lab or test files" >&2; exit 1
+fi
+export ANSIBLE_COLLECTIONS_PATH="$out/collections"
+ansible-galaxy collection install --offline --no-deps -p "$out/collections" "$artifact" >/dev/null
+listing=$( (ansible-doc -l zulip.server && ansible-doc -t filter -l zulip.server) 2>&1)
+echo "$listing"
+if grep -qiE 'error|warning' <<<"$listing" || ! grep -q '^zulip.server.zulip_secrets' <<<"$listing"; then
+  echo "build-check: ansible-doc could not list the plugins" >&2; exit 1
+fi
+echo "build-check: $(basename "$artifact") builds, installs and documents its plugins"

@@ -1,0 +1,112 @@
+# Test double of a Zulip server release, for the zulip.server Ansible
+# collection tests.  NOT Zulip.
+"""`manage.py process_queue`: RabbitMQ consumers."""
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+
+from zerver import db, services
+
+logger = logging.getLogger("zulip.queue")
+
+QUEUES = [
+    "deferred_work",
+    "digest_emails",
+    "email_mirror",
+    "email_senders",
+    "embed_links",
+    "embedded_bots",
+    "missedmessage_emails",
+    "missedmessage_mobile_notifications",
+    "outgoing_webhooks",
+    "thumbnail",
+    "user_activity",
+    "user_activity_interval",
+]
+
+stopping = threading.Event()
+
+
+def consume_user_activity(event):
+    db.query(
+        "INSERT INTO zerver_useractivity (user_profile_id, query, count, last_visit) "
+        "VALUES (%s, %s, 1, to_timestamp(%s)) "
+        "ON CONFLICT (user_profile_id, query) DO UPDATE "
+        "SET count = zerver_useractivity.count + 1, last_visit = EXCLUDED.last_visit",
+        (event["user_profile_id"], event.get("query", "unknown"), event.get("time", time.time())),
+    )
+
+
+def consume_generic(queue_name):
+    def consume(event):
+        logger.info("%s: processed event %s", queue_name, json.dumps(event)[:200])
+
+    return consume
+
+
+def consumer_for(queue_name):
+    if queue_name == "user_activity":
+        return consume_user_activity
+    return consume_generic(queue_name)
+
+
+def consume_forever(queue_name):
+    """Consume one queue; reconnect with exponential backoff (max 30s)."""
+    import pika
+
+    consume = consumer_for(queue_name)
+    backoff = 1
+    while not stopping.is_set():
+        try:
+            connection = pika.BlockingConnection(services.rabbitmq_parameters())
+            channel = connection.channel()
+            channel.queue_declare(queue=queue_name, durable=True)
+            channel.basic_qos(prefetch_count=100)
+            logger.info("%s: connected to RabbitMQ, consuming", queue_name)
+            backoff = 1
+
+            def on_message(ch, method, properties, body):
+                try:
+                    consume(json.loads(body))
+                except Exception:
+                    logger.exception("%s: failed to process event; requeueing", queue_name)
+                    ch.basic_nack(method.delivery_tag, requeue=True)
+                    time.sleep(1)
+                    return
+                ch.basic_ack(method.delivery_tag)
+
+            channel.basic_consume(queue=queue_name, on_message_callback=on_message, auto_ack=False)
+            while not stopping.is_set():
+                connection.process_data_events(time_limit=1)
+            connection.close()
+        except (pika.exceptions.AMQPError, OSError) as e:
+            logger.warning("%s: RabbitMQ unavailable (%r); retrying in %ss", queue_name, e, backoff)
+            stopping.wait(backoff)
+            backoff = min(backoff * 2, 30)
+
+
+def run(queue_names, worker_num=0):
+    unknown = [q for q in queue_names if q not in QUEUES]
+    if unknown:
+        sys.stderr.write(f"Unknown queue(s): {', '.join(unknown)}\n")
+        return 1
+
+    def stop(signum, frame):
+        logger.info("received signal %s, stopping", signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logger.info("worker %s starting for queues: %s", worker_num, " ".join(queue_names))
+    threads = [threading.Thread(target=consume_forever, args=(q,), name=q, daemon=True) for q in queue_names]
+    for t in threads:
+        t.start()
+    while not stopping.is_set() and any(t.is_alive() for t in threads):
+        stopping.wait(1)
+    stopping.set()
+    for t in threads:
+        t.join(timeout=5)
+    return 0

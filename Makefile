@@ -10,7 +10,7 @@ S ?= lab
 B ?= install
 ENV := source lab/env.sh &&
 
-.PHONY: help venv images fixtures lint unit build scenario test demo demo-destroy bench
+.PHONY: help venv images fixtures lint unit build scenario test demo bench
 
 help:
 	@echo "make test      everything CI checks (lint, unit, build, scenarios: $(SCENARIOS))"
@@ -47,9 +47,6 @@ test: venv images fixtures
 
 demo: venv images fixtures
 	@bash lab/demo.sh
-
-demo-destroy: venv
-	@bash lab/demo.sh destroy
 
 bench: venv images fixtures
 	@$(ENV) bash bench/run.sh $(B)

@@ -49,7 +49,9 @@ SOURCES
   # Containers have no console to log into; units that expect one only slow boot.
   rm -f "$root"/etc/systemd/system/getty.target.wants/* "$root"/etc/machine-id
   : >"$root/etc/machine-id"
-  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_*
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/cache/apt/*.bin "$root"/var/lib/apt/lists/*_*
+  # No package lists ship: mark them stale so the first apt run refreshes them.
+  touch -d @0 "$root"/var/lib/apt/lists
   tar -C "$root" -c . | docker import \
     -c 'CMD ["/lib/systemd/systemd"]' \
     -c "LABEL zulip.lab.recipe=$hash" \

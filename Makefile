@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Scenarios run by `make test`, in order (one at a time: 2 cores).
-SCENARIOS ?= lab
+SCENARIOS ?= lab standalone
 S ?= lab
 B ?= install
 ENV := source lab/env.sh &&

@@ -286,7 +286,9 @@ def main():
         if os.path.isdir(path):
             raise SecretsFileError(f"{path} is a directory")
         content = read_bytes(path)
-        if content is None and requested and not os.path.isdir(os.path.dirname(path) or "."):
+        if (content is None and requested and not module.check_mode
+                and not os.path.isdir(os.path.dirname(path) or ".")):
+            # In check mode the directory may be one this same run would create.
             raise SecretsFileError(f"the directory of {path} does not exist")
         existing, added, new_content = plan(content, path, requested)
     except SecretsFileError as exc:

@@ -73,7 +73,7 @@ class Settings:
             self.REMOTE_POSTGRES_SSLMODE = "verify-full" if self.REMOTE_POSTGRES_HOST else ""
 
         self.secrets = {}
-        secrets = configparser.ConfigParser()
+        secrets = configparser.RawConfigParser()
         try:
             with open(self.secrets_path) as f:
                 secrets.read_file(f)
@@ -90,7 +90,7 @@ class Settings:
                 f"in {self.secrets_path}"
             )
 
-        conf = configparser.ConfigParser()
+        conf = configparser.RawConfigParser()
         try:
             conf.read(self.conf_path)
         except configparser.Error as e:

@@ -266,3 +266,12 @@ def test_no_temp_files_left(run, tmp_path):
     run({"path": str(path), "secrets": {"a": "1"}})
     run({"path": str(path), "secrets": {"b": "2"}})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.conf"]
+
+
+def test_check_mode_missing_directory_previews(run, tmp_path):
+    # A fresh host in check mode: /etc/zulip is one this same run would create.
+    path = tmp_path / "nope" / "s.conf"
+    result = run({"path": str(path), "secrets": {"a": "1"}}, check_mode=True)
+    assert result.get("failed") is not True
+    assert result["changed"] is True and result["added"] == ["a"]
+    assert not path.parent.exists()

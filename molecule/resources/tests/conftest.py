@@ -1,0 +1,68 @@
+"""Shared helpers for the install scenarios' testinfra tests."""
+
+import configparser
+import os
+import socket
+
+import pytest
+import testinfra
+import testinfra.utils.ansible_runner
+
+RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def hosts_in(group):
+    return RUNNER.get_hosts(group)
+
+
+def first_in(group):
+    return hosts_in(group)[0]
+
+
+def get_host(name):
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def total_memory_mib(host):
+    """Zulip's total_memory_mb: MemTotal in MiB, as the host reports it."""
+    for line in host.file("/proc/meminfo").content_string.splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError("no MemTotal in /proc/meminfo")
+
+
+def secret(host, name):
+    parser = configparser.RawConfigParser()
+    parser.read_string(host.file("/etc/zulip/zulip-secrets.conf").content_string)
+    return parser["secrets"][name]
+
+
+@pytest.fixture(scope="session")
+def app_host():
+    return get_host(first_in("zulip_app_frontend"))
+
+
+@pytest.fixture(scope="session")
+def zuliprc(app_host, tmp_path_factory):
+    """The bot's zuliprc from the active app server, with its site resolved
+    to the container and its CA the server's own (self-signed) certificate."""
+    name = first_in("zulip_app_frontend")
+    address = app_host.run("hostname -I").stdout.split()[0]
+    site_host = RUNNER.get_variables(name)["zulip_external_host"]
+    real_getaddrinfo = socket.getaddrinfo
+
+    def lab_getaddrinfo(host, *args, **kwargs):
+        # The lab's names resolve inside the docker network only.
+        return real_getaddrinfo(address if host == site_host else host, *args, **kwargs)
+
+    socket.getaddrinfo = lab_getaddrinfo
+    # requests lets these variables override a session's own CA bundle.
+    saved_env = {k: os.environ.pop(k) for k in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") if k in os.environ}
+    workdir = tmp_path_factory.mktemp("zulip")
+    ca = workdir / "ca.crt"
+    ca.write_text(app_host.file("/etc/ssl/certs/zulip.combined-chain.crt").content_string)
+    rc = workdir / "zuliprc"
+    rc.write_text(app_host.file("/home/zulip/credentials/ops.zuliprc").content_string)
+    yield {"config_file": str(rc), "cert_bundle": str(ca), "site_host": site_host}
+    socket.getaddrinfo = real_getaddrinfo
+    os.environ.update(saved_env)

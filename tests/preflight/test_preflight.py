@@ -1,0 +1,91 @@
+"""Bad input fails before any host is changed, with a message naming the
+variable and the fix (zulip.server.zulip_preflight, install.yml's first play)."""
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+GROUPS = ["zulip_app_frontend", "zulip_postgresql", "zulip_memcached", "zulip_redis", "zulip_rabbitmq"]
+
+
+def inventory(tmp_path, groups):
+    # The controller itself, read-only; its own Python (interpreter discovery may
+    # find a pyenv shim that does not run).
+    lines = ["[all:vars]", "ansible_connection=local", "ansible_python_interpreter={{ ansible_playbook_python }}"]
+    for group, hosts in groups.items():
+        lines.append(f"[{group}]")
+        lines.extend(hosts)
+    path = tmp_path / "hosts.ini"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(tmp_path, groups, **extra):
+    release = tmp_path / "zulip-server-10.1.tar.gz"
+    release.write_bytes(b"release bytes")
+    variables = {"zulip_release": str(release)}
+    variables.update(extra)
+    args = ["ansible-playbook", "-i", str(inventory(tmp_path, groups)), str(HERE / "preflight.yml")]
+    for key, value in variables.items():
+        args += ["-e", f"{key}={value}"]
+    return subprocess.run(args, capture_output=True, text=True, timeout=300, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+
+
+def standalone(name="one"):
+    return {g: [name] for g in GROUPS}
+
+
+def test_a_valid_standalone_inventory_passes(tmp_path):
+    result = run(tmp_path, standalone())
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_two_database_hosts_refused(tmp_path):
+    groups = standalone()
+    groups["zulip_postgresql"] = ["one", "two"]
+    result = run(tmp_path, groups)
+    assert result.returncode != 0
+    assert "exactly one in" in result.stdout and "zulip_postgresql=2" in result.stdout
+
+
+def test_no_app_server_refused(tmp_path):
+    groups = standalone()
+    groups["zulip_app_frontend"] = []
+    result = run(tmp_path, groups)
+    assert result.returncode != 0
+    assert "at least one host in zulip_app_frontend" in result.stdout
+
+
+def test_missing_release_file_refused(tmp_path):
+    result = run(tmp_path, standalone(), zulip_release=str(tmp_path / "nope.tar.gz"))
+    assert result.returncode != 0
+    assert "zulip_release=" in result.stdout and "no such file on the controller" in result.stdout
+
+
+def test_release_sha256_mismatch_refused(tmp_path):
+    result = run(tmp_path, standalone(), zulip_release_sha256="0" * 64)
+    assert result.returncode != 0
+    assert "not zulip_release_sha256=" in result.stdout
+
+
+def test_release_sha256_match_passes(tmp_path):
+    digest = hashlib.sha256(b"release bytes").hexdigest()
+    result = run(tmp_path, standalone(), zulip_release_sha256=digest)
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_url_without_sha256_refused(tmp_path):
+    result = run(tmp_path, standalone(), zulip_release="https://download.example.org/zulip-server-10.1.tar.gz")
+    assert result.returncode != 0
+    assert "zulip_release_sha256" in result.stdout
+
+
+@pytest.mark.parametrize("variable", ["zulip_postgresql_memory_mb", "zulip_memcached_memory_mb", "zulip_app_frontend_uwsgi_processes"])
+def test_non_positive_memory_override_refused(tmp_path, variable):
+    result = run(tmp_path, standalone(), **{variable: 0})
+    assert result.returncode != 0
+    assert f"{variable} must be a positive number" in result.stdout

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source lab/env.sh
+lab_lock
 runs=${BENCH_RUNS:-3}
 scenario() { molecule -c molecule/base.yml "$@" -s standalone >/dev/null 2>&1; }
 timed() { local t0=$EPOCHREALTIME; scenario "$@"; python3 -c "print($EPOCHREALTIME - $t0)"; }

@@ -7,6 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
+lab_lock
 if [ "${1:-}" = destroy ]; then
   exec molecule -c molecule/base.yml destroy -s demo
 fi

@@ -13,3 +13,9 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
 else
   export LAB_CGROUP_MODE=ro
 fi
+# One lab at a time (2 cores): scenario, bench and demo runs from any checkout
+# of this project wait for each other instead of competing for the CPUs.
+lab_lock() {
+  exec 9>"${TMPDIR:-/tmp}/zulip-server-lab.lock"
+  flock 9
+}

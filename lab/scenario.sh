@@ -5,6 +5,7 @@ set -uo pipefail
 name=$1; action=${2:-test}
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
+lab_lock
 start=$(date +%s)
 NO_COLOR=1 molecule -c molecule/base.yml "$action" -s "$name"
 rc=$?

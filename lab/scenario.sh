@@ -6,6 +6,7 @@ name=$1; action=${2:-test}
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 lab_lock
+bash lab/docker-engine.sh  # quick when the engine already runs
 start=$(date +%s)
 NO_COLOR=1 molecule -c molecule/base.yml "$action" -s "$name"
 rc=$?

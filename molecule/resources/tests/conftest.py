@@ -23,6 +23,22 @@ def get_host(name):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
 
 
+def app_variables(name):
+    """An app server's inventory variables (as written: not templated)."""
+    return RUNNER.get_variables(name)
+
+
+def active_app():
+    """The app server marked active, else the first (as zulip_base decides)."""
+    marked = [h for h in hosts_in("zulip_app_frontend") if app_variables(h).get("zulip_app_frontend_active")]
+    return (marked or hosts_in("zulip_app_frontend"))[0]
+
+
+def lab_ca():
+    """The lab CA that signed the certificates given to install.yml, if any."""
+    return os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "tls", "ca.crt")
+
+
 def total_memory_mib(host):
     """Zulip's total_memory_mb: MemTotal in MiB, as the host reports it."""
     for line in host.file("/proc/meminfo").content_string.splitlines():
@@ -39,14 +55,15 @@ def secret(host, name):
 
 @pytest.fixture(scope="session")
 def app_host():
-    return get_host(first_in("zulip_app_frontend"))
+    return get_host(active_app())
 
 
 @pytest.fixture(scope="session")
 def zuliprc(app_host, tmp_path_factory):
     """The bot's zuliprc from the active app server, with its site resolved
-    to the container and its CA the server's own (self-signed) certificate."""
-    name = first_in("zulip_app_frontend")
+    to the container and its CA the lab CA when the server was given a
+    certificate, else the server's own (self-signed) certificate."""
+    name = active_app()
     address = app_host.run("hostname -I").stdout.split()[0]
     site_host = RUNNER.get_variables(name)["zulip_external_host"]
     real_getaddrinfo = socket.getaddrinfo
@@ -60,7 +77,10 @@ def zuliprc(app_host, tmp_path_factory):
     saved_env = {k: os.environ.pop(k) for k in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") if k in os.environ}
     workdir = tmp_path_factory.mktemp("zulip")
     ca = workdir / "ca.crt"
-    ca.write_text(app_host.file("/etc/ssl/certs/zulip.combined-chain.crt").content_string)
+    if app_variables(name).get("zulip_app_frontend_tls_cert"):
+        ca.write_text(open(lab_ca()).read())
+    else:
+        ca.write_text(app_host.file("/etc/ssl/certs/zulip.combined-chain.crt").content_string)
     rc = workdir / "zuliprc"
     rc.write_text(app_host.file("/home/zulip/credentials/ops.zuliprc").content_string)
     yield {"config_file": str(rc), "cert_bundle": str(ca), "site_host": site_host}

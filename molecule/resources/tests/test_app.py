@@ -1,11 +1,22 @@
 """The app frontend as an admin and a user see it."""
 
+import hashlib
+import os
+import ssl
+
 import pytest
+import requests
 import zulip
 
-from conftest import get_host, hosts_in, total_memory_mib
+from conftest import active_app, app_variables, get_host, hosts_in, total_memory_mib
 
 APPS = hosts_in("zulip_app_frontend")
+ONCE_PROGRAMS = ("zulip_deliver_scheduled_emails", "zulip_deliver_scheduled_messages")
+ONCE_CRONS = ("archive-messages", "send-digest-emails", "update-analytics-counts")
+
+
+def address(host):
+    return host.run("hostname -I").stdout.split()[0]
 
 
 @pytest.mark.parametrize("name", APPS)
@@ -49,3 +60,49 @@ def test_message_round_trip_through_nginx(zuliprc):
     assert got["result"] == "success", got
     assert sent["id"] in [m["id"] for m in got["messages"]]
     assert any("hello from testinfra" in m["content"] for m in got["messages"] if m["id"] == sent["id"])
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_once_per_cluster_jobs_only_on_the_active_app_server(name):
+    host = get_host(name)
+    programs = host.run("supervisorctl status").stdout
+    active = name == active_app()
+    for program in ONCE_PROGRAMS:
+        assert (program in programs) == active, programs
+    for cron in ONCE_CRONS:
+        assert host.file(f"/etc/cron.d/{cron}").exists == active, cron
+
+
+@pytest.mark.parametrize("name", [h for h in APPS if app_variables(h).get("zulip_app_frontend_http_only")])
+def test_http_only_serves_plain_http_on_port_80(name):
+    host = get_host(name)
+    assert not host.socket("tcp://0.0.0.0:443").is_listening
+    external_host = app_variables(name)["zulip_external_host"]
+    reply = requests.get(f"http://{address(host)}/api/v1/server_settings",
+                         headers={"Host": external_host}, allow_redirects=False, timeout=10)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["result"] == "success"
+
+
+@pytest.mark.parametrize("name", [h for h in APPS if app_variables(h).get("zulip_app_frontend_tls_cert")])
+def test_given_certificate_and_key_are_served(name):
+    """nginx serves the operator's certificate (signed by the lab CA, which a
+    client can verify by name), not a self-signed one."""
+    host = get_host(name)
+    served = ssl.get_server_certificate((address(host), 443))
+    given = open(os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "tls", f"{name}.crt")).read()
+    assert ssl.PEM_cert_to_DER_cert(served) == ssl.PEM_cert_to_DER_cert(given)
+    key = host.file("/etc/ssl/private/zulip.key")
+    assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_release_deployed_is_the_one_given(name):
+    """The tarball on the host (copied, or downloaded from zulip_release's URL)
+    is byte-identical to the release the operator named."""
+    host = get_host(name)
+    tarball = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "tests/release/dist/zulip-server-10.1.tar.gz")
+    with open(tarball, "rb") as f:
+        want = hashlib.sha256(f.read()).hexdigest()
+    assert host.file("/home/zulip/archives/zulip-server-10.1.tar.gz").sha256sum == want
+    assert host.file("/home/zulip/deployments/current").is_symlink

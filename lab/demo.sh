@@ -1,7 +1,7 @@
 #!/bin/bash
 # make demo: bring up the lab and install a Zulip cluster shaped like
-# inventories/ha (an app server, a database host, a memcached/Redis/RabbitMQ
-# host) from the release test double, send a message through it with the
+# inventories/ha (an app server, the database primary and its replica, a
+# memcached/Redis/RabbitMQ host) from the release test double, send a message through it with the
 # zulip client, and say how to reach it and how to tear it down.
 # `bash lab/demo.sh destroy` removes it.
 set -euo pipefail

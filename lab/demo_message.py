@@ -40,6 +40,7 @@ demo: message {sent['id']} sent and read back through nginx: {content}
 demo: from this machine: curl -k --resolve {container}:443:{address} https://{container}/api/v1/server_settings
 demo: owner's password: docker exec {container} cat /home/zulip/credentials/admin-password
 demo: bot credentials (zuliprc): docker exec {container} cat /home/zulip/credentials/ops.zuliprc
+demo: replication health: docker exec demo-db zulip-check-replication; docker exec demo-db2 zulip-check-replication
 demo: tear it down with: bash lab/demo.sh destroy""")
 
 

@@ -164,9 +164,10 @@ def test_replica_holding_another_clusters_data_is_refused_and_left_untouched():
              # zulip_base's topology and secrets, then the PostgreSQL role.
              "--tags", "zulip_base_topology,zulip_base_secrets,zulip_postgresql"],
             env=env, capture_output=True, text=True, timeout=600, check=False)
-        assert run.returncode != 0, run.stdout[-3000:]
-        assert f"Refusing to make {REPLICA} a replica of {PRIMARY}" in run.stdout, run.stdout[-3000:]
-        assert f"holds another PostgreSQL cluster (system identifier {foreign_id}" in run.stdout
+        output = run.stdout + run.stderr  # ansible-core 2.19 reports task errors on stderr
+        assert run.returncode != 0, output[-3000:]
+        assert f"Refusing to make {REPLICA} a replica of {PRIMARY}" in output, output[-3000:]
+        assert f"holds another PostgreSQL cluster (system identifier {foreign_id}" in output, output[-3000:]
         assert system_identifier(REPLICA) == foreign_id
         assert replica.run(f"find {DATA} -printf '%p %s %T@\\n' | sort").stdout == listing
     finally:

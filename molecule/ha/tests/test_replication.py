@@ -156,10 +156,14 @@ def test_replica_holding_another_clusters_data_is_refused_and_left_untouched():
         assert foreign_id != system_identifier(PRIMARY)
         listing = replica.run(f"find {DATA} -printf '%p %s %T@\\n' | sort").stdout
         # JSON results: the error message is not wrapped across lines.
+        inventory = os.environ["MOLECULE_INVENTORY_FILE"]
         env = dict(os.environ, ANSIBLE_PIPELINING="1", ANSIBLE_FORCE_COLOR="false",
+                   # the scenario keeps its CA there (molecule.yml)
+                   MOLECULE_EPHEMERAL_DIRECTORY=os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+                   or os.path.dirname(os.path.dirname(inventory)),
                    ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
         run = subprocess.run(
-            ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+            ["ansible-playbook", "-i", inventory,
              os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "install.yml"),
              # zulip_base's topology and secrets, then the PostgreSQL role.
              "--tags", "zulip_base_topology,zulip_base_secrets,zulip_postgresql"],

@@ -39,8 +39,8 @@ def wait_for(what, condition, timeout):
         time.sleep(0.1)
 
 
-def system_identifier(name):
-    out = host(name).run(f"LC_ALL=C /usr/lib/postgresql/15/bin/pg_controldata {DATA}").stdout
+def system_identifier(name, data=DATA):
+    out = host(name).run(f"LC_ALL=C /usr/lib/postgresql/15/bin/pg_controldata {data}").stdout
     return next(line.split(":", 1)[1].strip() for line in out.splitlines()
                 if line.startswith("Database system identifier"))
 
@@ -144,32 +144,44 @@ def test_restarted_replica_resumes_from_its_slot_without_a_new_base_backup():
     assert system_identifier(REPLICA) == system_id == system_identifier(PRIMARY)
 
 
+def make_foreign_cluster(replica):
+    """Replace the replica's data with a new cluster of its own (as if the
+    host had been initialised by hand); return its system identifier."""
+    made = replica.run(f"runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D {DATA} "
+                       f"&& runuser -u postgres -- touch {DATA}/standby.signal")
+    assert made.rc == 0, made.stderr
+    foreign_id = system_identifier(REPLICA)
+    assert foreign_id != system_identifier(PRIMARY)
+    return foreign_id
+
+
+def run_postgresql_play(*extra):
+    """install.yml's PostgreSQL part (with zulip_base's topology and secrets)."""
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    # JSON results: the error message is not wrapped across lines.
+    env = dict(os.environ, ANSIBLE_PIPELINING="1", ANSIBLE_FORCE_COLOR="false",
+               # the scenario keeps its CA there (molecule.yml)
+               MOLECULE_EPHEMERAL_DIRECTORY=os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+               or os.path.dirname(os.path.dirname(inventory)),
+               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
+    run = subprocess.run(
+        ["ansible-playbook", "-i", inventory,
+         os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "install.yml"),
+         "--tags", "zulip_base_topology,zulip_base_secrets,zulip_postgresql", *extra],
+        env=env, capture_output=True, text=True, timeout=600, check=False)
+    # ansible-core 2.19 reports task errors on stderr
+    return run.returncode, run.stdout + run.stderr
+
+
 def test_replica_holding_another_clusters_data_is_refused_and_left_untouched():
     replica = host(REPLICA)
     assert replica.run(f"systemctl stop {UNIT}").rc == 0
     assert replica.run(f"mv {DATA} {DATA}.lab-saved").rc == 0
     try:
-        made = replica.run(f"runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D {DATA} "
-                           f"&& runuser -u postgres -- touch {DATA}/standby.signal")
-        assert made.rc == 0, made.stderr
-        foreign_id = system_identifier(REPLICA)
-        assert foreign_id != system_identifier(PRIMARY)
+        foreign_id = make_foreign_cluster(replica)
         listing = replica.run(f"find {DATA} -printf '%p %s %T@\\n' | sort").stdout
-        # JSON results: the error message is not wrapped across lines.
-        inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-        env = dict(os.environ, ANSIBLE_PIPELINING="1", ANSIBLE_FORCE_COLOR="false",
-                   # the scenario keeps its CA there (molecule.yml)
-                   MOLECULE_EPHEMERAL_DIRECTORY=os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-                   or os.path.dirname(os.path.dirname(inventory)),
-                   ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
-        run = subprocess.run(
-            ["ansible-playbook", "-i", inventory,
-             os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "install.yml"),
-             # zulip_base's topology and secrets, then the PostgreSQL role.
-             "--tags", "zulip_base_topology,zulip_base_secrets,zulip_postgresql"],
-            env=env, capture_output=True, text=True, timeout=600, check=False)
-        output = run.stdout + run.stderr  # ansible-core 2.19 reports task errors on stderr
-        assert run.returncode != 0, output[-3000:]
+        rc, output = run_postgresql_play()
+        assert rc != 0, output[-3000:]
         assert f"Refusing to make {REPLICA} a replica of {PRIMARY}" in output, output[-3000:]
         assert f"holds another PostgreSQL cluster (system identifier {foreign_id}" in output, output[-3000:]
         assert system_identifier(REPLICA) == foreign_id
@@ -178,3 +190,20 @@ def test_replica_holding_another_clusters_data_is_refused_and_left_untouched():
         replica.run(f"rm -rf {DATA} && mv {DATA}.lab-saved {DATA}")
         assert replica.run(f"systemctl start {UNIT}").rc == 0
     wait_for("streaming again", streaming_from_slot, 30)
+
+
+def test_forced_rebuild_moves_the_foreign_data_aside_and_streams_again():
+    """With zulip_postgresql_replica_force_rebuild the refused data is kept
+    (moved aside, not deleted) and a new base backup makes a streaming replica."""
+    replica = host(REPLICA)
+    assert replica.run(f"systemctl stop {UNIT}").rc == 0
+    assert replica.run(f"rm -rf {DATA}").rc == 0
+    foreign_id = make_foreign_cluster(replica)
+    rc, output = run_postgresql_play("-e", "zulip_postgresql_replica_force_rebuild=true")
+    assert rc == 0, output[-3000:]
+    wait_for("streaming after the rebuild", streaming_from_slot, 30)
+    assert system_identifier(REPLICA) == system_identifier(PRIMARY)
+    aside = replica.run(f"ls -d {DATA}.replaced-*").stdout.split()
+    assert len(aside) == 1, aside
+    assert system_identifier(REPLICA, aside[0]) == foreign_id
+    replica.run(f"rm -rf {aside[0]}")

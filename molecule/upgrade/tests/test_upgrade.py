@@ -56,18 +56,15 @@ def sent():
     return {}
 
 
-def playbook(name, **extra):
-    cmd = ["ansible-playbook", "-i", INVENTORY, os.path.join(PROJECT, "playbooks", f"{name}.yml")]
-    extra = {k: v for k, v in extra.items() if k != "check"}
+# One line per result, so messages can be searched whole.
+ENV = {**os.environ, "ANSIBLE_CALLBACK_RESULT_FORMAT": "json", "ANSIBLE_NOCOLOR": "1"}
+
+
+def playbook(name, *options, **extra):
+    cmd = ["ansible-playbook", "-i", INVENTORY, os.path.join(PROJECT, "playbooks", f"{name}.yml"), *options]
     if extra:
         cmd += ["-e", json.dumps(extra)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT, check=False)
-
-
-def check_playbook(name, **extra):
-    cmd = ["ansible-playbook", "-i", INVENTORY, os.path.join(PROJECT, "playbooks", f"{name}.yml"),
-           "--check", "--diff", "-e", json.dumps(extra)]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT, check=False)
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT, env=ENV, check=False)
 
 
 def api(host, method, path, data=None):
@@ -132,7 +129,7 @@ def test_version_a_serves_and_takes_messages(host, sent):
 
 def test_check_mode_previews_an_upgrade_without_changing_anything(host):
     before = (link(host, "current"), deployments(host))
-    result = check_playbook("upgrade", zulip_release=f"{DIST}/zulip-server-10.0.tar.gz")
+    result = playbook("upgrade", "--check", "--diff", zulip_release=f"{DIST}/zulip-server-10.0.tar.gz")
     assert_ok(result)
     assert (link(host, "current"), deployments(host)) == before
     assert served_version(host) == "9.4"
@@ -205,14 +202,18 @@ def test_upgrade_without_migrations_then_roll_back(host, sent):
     assert f"rollback on {NAME}: 10.1 ({newer}) -> 10.0 ({before}): done" in host.file(LOG).content_string
 
 
-def test_upgrade_from_a_git_tag_builds_static_assets(host, sent):
-    # The lab's git remote: the release double's bare repository, copied in.
+def test_upgrade_from_a_git_tag_builds_static_assets(host, sent, tmp_path):
+    # The lab's git remote: the release double's repository as one bundle file
+    # (git fetches from a bundle path like from any URL).
+    bundle = tmp_path / "zulip.bundle"
+    subprocess.run(["git", "-C", f"{DIST}/zulip.git", "bundle", "create", str(bundle), "--all"],
+                   check=True, capture_output=True)
     subprocess.run(["ansible", "-i", INVENTORY, NAME, "-m", "ansible.builtin.copy",
-                    "-a", f"src={DIST}/zulip.git/ dest=/srv/lab-zulip.git/ mode=preserve"],
-                   check=True, capture_output=True, cwd=PROJECT)
+                    "-a", f"src={bundle} dest=/srv/lab-zulip.bundle mode=0644"],
+                   check=True, capture_output=True, cwd=PROJECT, env=ENV)
     oldest = deployments(host)[0]
 
-    assert_ok(playbook("upgrade", zulip_release="10.1", zulip_upgrade_git_repo_url="/srv/lab-zulip.git"))
+    assert_ok(playbook("upgrade", zulip_release="10.1", zulip_upgrade_git_repo_url="/srv/lab-zulip.bundle"))
 
     assert served_version(host) == "10.1"
     current = link(host, "current")

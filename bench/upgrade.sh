@@ -16,17 +16,21 @@ scenario create
 scenario prepare
 scenario converge  # installs 9.4
 inventory=$(ls -d "$HOME"/.ansible/tmp/molecule.*.upgrade/inventory/ansible_inventory.yml | head -1)
-docker cp bench/prober.py "$name:/tmp/prober.py"
+# /tmp is a tmpfs in the lab containers: docker cp cannot write there.
+docker cp bench/prober.py "$name:/root/prober.py"
 measure() {  # $1 label, $2 release
-  docker exec "$name" rm -f /tmp/prober.stop "/tmp/prober-$1.json"
-  docker exec -d "$name" python3 /tmp/prober.py "$name" "/tmp/prober-$1.json" /tmp/prober.stop 20
+  docker exec "$name" rm -f /root/prober.stop "/root/prober-$1.json"
+  docker exec -d "$name" python3 /root/prober.py "$name" "/root/prober-$1.json" /root/prober.stop 20
   local t0=$EPOCHREALTIME
   ANSIBLE_CONFIG=$(dirname "$(dirname "$inventory")")/ansible.cfg \
     ansible-playbook -i "$inventory" playbooks/upgrade.yml -e zulip_release="$2" >"bench/results/upgrade-$1.log" 2>&1
   local wall; wall=$(python3 -c "print(round($EPOCHREALTIME - $t0, 1))")
-  docker exec "$name" touch /tmp/prober.stop
-  until docker exec "$name" test -s "/tmp/prober-$1.json"; do :; done
-  docker exec "$name" cat "/tmp/prober-$1.json" | python3 -c "import json,sys; d=json.load(sys.stdin); d['wall_s']=$wall; print(json.dumps(d))"
+  docker exec "$name" touch /root/prober.stop
+  until docker exec "$name" test -s "/root/prober-$1.json"; do
+    docker exec "$name" pgrep -f /root/prober.py >/dev/null || docker exec "$name" test -s "/root/prober-$1.json" \
+      || { echo "bench: the prober stopped without writing its figures" >&2; exit 1; }
+  done
+  docker exec "$name" cat "/root/prober-$1.json" | python3 -c "import json,sys; d=json.load(sys.stdin); d['wall_s']=$wall; print(json.dumps(d))"
 }
 with=$(measure migration "$dist/zulip-server-10.0.tar.gz")
 without=$(measure no_migration "$dist/zulip-server-10.1.tar.gz")

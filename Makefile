@@ -30,7 +30,7 @@ lint: venv
 	@$(ENV) yamllint --strict . && ansible-lint --offline --profile production
 
 unit: venv fixtures
-	@$(ENV) pytest -q -p no:cacheprovider tests/unit tests/release tests/preflight
+	@$(ENV) pytest -q -p no:cacheprovider tests/unit tests/release tests/preflight tests/fleet
 
 build: venv
 	@$(ENV) bash lab/build-check.sh

@@ -1,0 +1,47 @@
+#!/bin/bash
+# make bench B=upgrade: availability during upgrade.yml on the `upgrade` lab
+# scenario (one standalone host). A prober inside the host makes 20 requests a
+# second through nginx (server_settings and an authenticated send) while
+# upgrade.yml runs: 9.4 -> 10.0 (one migration), then 10.0 -> 10.1 (none).
+# Reports failed requests, the longest outage and the playbook's wall time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source lab/env.sh
+lab_lock
+name=zulip-up-app
+dist=$ROOT/tests/release/dist
+scenario() { molecule -c molecule/base.yml "$@" -s upgrade >/dev/null 2>&1; }
+scenario destroy
+scenario create
+scenario prepare
+scenario converge  # installs 9.4
+inventory=$(ls -d "$HOME"/.ansible/tmp/molecule.*.upgrade/inventory/ansible_inventory.yml | head -1)
+# /tmp is a tmpfs in the lab containers: docker cp cannot write there.
+docker cp bench/prober.py "$name:/root/prober.py"
+measure() {  # $1 label, $2 release
+  docker exec "$name" rm -f /root/prober.stop "/root/prober-$1.json"
+  docker exec -d "$name" python3 /root/prober.py "$name" "/root/prober-$1.json" /root/prober.stop 20
+  local t0=$EPOCHREALTIME
+  ANSIBLE_CONFIG=$(dirname "$(dirname "$inventory")")/ansible.cfg \
+    ansible-playbook -i "$inventory" playbooks/upgrade.yml -e zulip_release="$2" >"bench/results/upgrade-$1.log" 2>&1
+  local wall; wall=$(python3 -c "print(round($EPOCHREALTIME - $t0, 1))")
+  docker exec "$name" touch /root/prober.stop
+  until docker exec "$name" test -s "/root/prober-$1.json"; do
+    docker exec "$name" pgrep -f /root/prober.py >/dev/null || docker exec "$name" test -s "/root/prober-$1.json" \
+      || { echo "bench: the prober stopped without writing its figures" >&2; exit 1; }
+  done
+  docker exec "$name" cat "/root/prober-$1.json" | python3 -c "import json,sys; d=json.load(sys.stdin); d['wall_s']=$wall; print(json.dumps(d))"
+}
+with=$(measure migration "$dist/zulip-server-10.0.tar.gz")
+without=$(measure no_migration "$dist/zulip-server-10.1.tar.gz")
+scenario destroy
+python3 - "$with" "$without" <<'PY'
+import json, os, sys
+w, wo = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+result = {}
+for label, d in (("no_migration", wo), ("migration", w)):
+    for key in ("failed_requests", "requests", "longest_outage_s", "wall_s"):
+        result[f"{label}_{key}"] = d[key]
+result["machine"] = f"{os.cpu_count()}cpu"
+json.dump(result, open("bench/results/upgrade.json", "w"), indent=1)
+PY

@@ -1,0 +1,244 @@
+"""The upgrade story, after converge installed version A (9.4) and the install
+tests passed: upgrade from tarballs and from a git tag, refused downgrades and
+rollbacks, a working rollback, the lock, and a broken release rolled back
+automatically. Every step runs the operator's playbook against the molecule
+inventory and checks what a Zulip admin relies on: the version served through
+nginx, the database's migrations and every message sent before."""
+
+import json
+import os
+import subprocess
+import tarfile
+
+import pytest
+import testinfra
+import testinfra.utils.ansible_runner
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
+DIST = os.path.join(PROJECT, "tests", "release", "dist")
+RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
+NAME = RUNNER.get_hosts("zulip_app_frontend")[0]
+SITE = RUNNER.get_variables(NAME)["zulip_external_host"]
+DEPLOYMENTS = "/home/zulip/deployments"
+LOG = "/var/log/zulip/upgrade.log"
+HOOK_LOG = "/var/lib/zulip-lab/hooks.log"
+
+# Runs inside the container: one REST call through nginx as the bot.
+API = r"""
+import base64, configparser, json, ssl, sys, urllib.error, urllib.parse, urllib.request
+site, method, path = sys.argv[1:4]
+data = json.loads(sys.argv[4]) if len(sys.argv) > 4 else None
+rc = configparser.ConfigParser()
+rc.read("/home/zulip/credentials/ops.zuliprc")
+token = base64.b64encode(("%s:%s" % (rc["api"]["email"], rc["api"]["key"])).encode()).decode()
+if method == "GET" and data:
+    path += "?" + urllib.parse.urlencode({k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()})
+    data = None
+body = urllib.parse.urlencode(data).encode() if data else None
+req = urllib.request.Request("https://127.0.0.1" + path, data=body, method=method,
+                             headers={"Host": site, "Authorization": "Basic " + token})
+try:
+    resp = urllib.request.urlopen(req, context=ssl._create_unverified_context(), timeout=20)
+    print(json.dumps({"status": resp.status, "body": resp.read().decode()}))
+except urllib.error.HTTPError as e:
+    print(json.dumps({"status": e.code, "body": e.read().decode()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def host():
+    return testinfra.get_host(f"ansible://{NAME}", ansible_inventory=INVENTORY)
+
+
+@pytest.fixture(scope="module")
+def sent():
+    """Messages sent so far: id -> content. Every step checks all of them."""
+    return {}
+
+
+# One line per result, so messages can be searched whole.
+ENV = {**os.environ, "ANSIBLE_CALLBACK_RESULT_FORMAT": "json", "ANSIBLE_NOCOLOR": "1"}
+
+
+def playbook(name, *options, **extra):
+    cmd = ["ansible-playbook", "-i", INVENTORY, os.path.join(PROJECT, "playbooks", f"{name}.yml"), *options]
+    if extra:
+        cmd += ["-e", json.dumps(extra)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT, env=ENV, check=False)
+
+
+def api(host, method, path, data=None):
+    args = [SITE, method, path] + ([json.dumps(data)] if data is not None else [])
+    out = host.check_output("python3 -c %s " + " ".join(["%s"] * len(args)), API, *args)
+    reply = json.loads(out)
+    return reply["status"], (json.loads(reply["body"]) if reply["body"].startswith("{") else reply["body"])
+
+
+def served_version(host):
+    status, body = api(host, "GET", "/api/v1/server_settings")
+    assert status == 200, body
+    return body["zulip_version"]
+
+
+def send(host, sent, content):
+    status, body = api(host, "POST", "/api/v1/messages",
+                       {"type": "stream", "to": "general", "topic": "upgrade", "content": content})
+    assert status == 200 and body["result"] == "success", body
+    sent[body["id"]] = content
+
+
+def assert_messages_intact(host, sent):
+    status, body = api(host, "GET", "/api/v1/messages", {"anchor": "newest", "num_before": 1000, "num_after": 0})
+    assert status == 200, body
+    stored = {m["id"]: m["content"] for m in body["messages"]}
+    for message_id, content in sent.items():
+        assert message_id in stored, f"message {message_id} lost"
+        assert content in stored[message_id]
+
+
+def link(host, name):
+    return host.check_output(f"readlink -f {DEPLOYMENTS}/{name} || true")
+
+
+def applied_migrations(host):
+    out = host.check_output(f"cd {DEPLOYMENTS}/current && runuser -u zulip -- ./manage.py showmigrations")
+    return [line.split("]", 1)[1].strip() for line in out.splitlines() if line.strip().startswith("[X]")]
+
+
+def deployments(host):
+    out = host.check_output(f"find {DEPLOYMENTS} -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9-]*'")
+    return sorted(out.split())
+
+
+def assert_ok(result):
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def assert_failed(result, *needles):
+    assert result.returncode != 0, result.stdout[-3000:]
+    output = result.stdout + result.stderr  # ansible-core 2.19 reports errors on stderr
+    for needle in needles:
+        assert needle in output, f"{needle!r} not in: " + output[-4000:]
+
+
+def test_version_a_serves_and_takes_messages(host, sent):
+    assert served_version(host) == "9.4"
+    for n in range(3):
+        send(host, sent, f"before the upgrade #{n}")
+    assert_messages_intact(host, sent)
+
+
+def test_check_mode_previews_an_upgrade_without_changing_anything(host):
+    before = (link(host, "current"), deployments(host))
+    result = playbook("upgrade", "--check", "--diff", zulip_release=f"{DIST}/zulip-server-10.0.tar.gz")
+    assert_ok(result)
+    assert (link(host, "current"), deployments(host)) == before
+    assert served_version(host) == "9.4"
+
+
+def test_upgrade_to_b_from_tarball_migrates_and_keeps_messages(host, sent):
+    # Deploy hooks record what they are told (Zulip's hook contract).
+    host.check_output("mkdir -p /etc/zulip/pre-deploy.d /etc/zulip/post-deploy.d /var/lib/zulip-lab")
+    for kind in ("pre", "post"):
+        path = f"/etc/zulip/{kind}-deploy.d/lab.hook"
+        host.check_output(f"printf '#!/bin/sh\\necho {kind} $ZULIP_OLD_VERSION $ZULIP_NEW_VERSION >> {HOOK_LOG}\\n' > {path}"
+                          f" && chmod 0755 {path}")
+    old = link(host, "current")
+    assert "0002_message_edit_history" not in applied_migrations(host)
+
+    assert_ok(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-10.0.tar.gz"))
+
+    assert served_version(host) == "10.0"
+    assert "0002_message_edit_history" in applied_migrations(host)
+    assert link(host, "last") == old
+    assert not host.file(f"{DEPLOYMENTS}/next").exists
+    assert not host.file(f"{DEPLOYMENTS}/lock").exists
+    assert_messages_intact(host, sent)
+    send(host, sent, "after the upgrade to 10.0")
+    log = host.file(LOG).content_string
+    assert f"upgrade on {NAME}: 9.4 ({old}) -> 10.0" in log and "done, migrations applied: zerver.0002" in log
+    assert host.file(HOOK_LOG).content_string.splitlines() == ["pre 9.4 10.0", "post 9.4 10.0"]
+
+
+def test_same_release_again_changes_nothing(host):
+    result = playbook("upgrade", zulip_release=f"{DIST}/zulip-server-10.0.tar.gz")
+    assert_ok(result)
+    assert "changed=0" in result.stdout and "failed=0" in result.stdout
+
+
+def test_rollback_refused_when_the_schema_moved_past_the_old_version(host, sent):
+    result = playbook("rollback")
+    assert_failed(result, "Refusing to roll", "zerver.0002_message_edit_history")
+    assert served_version(host) == "10.0"
+    assert not host.file(f"{DEPLOYMENTS}/lock").exists
+
+
+def test_downgrade_refused(host):
+    assert_failed(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-9.4.tar.gz"), "Refusing to downgrade")
+    assert served_version(host) == "10.0"
+
+
+def test_second_upgrade_fails_while_the_lock_is_held(host):
+    host.check_output(f"mkdir {DEPLOYMENTS}/lock")
+    try:
+        assert_failed(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-10.1.tar.gz"),
+                      "Another upgrade or rollback is running")
+        assert served_version(host) == "10.0"
+        assert host.file(f"{DEPLOYMENTS}/lock").is_directory
+    finally:
+        host.check_output(f"rmdir {DEPLOYMENTS}/lock")
+
+
+def test_upgrade_without_migrations_then_roll_back(host, sent):
+    before = link(host, "current")
+    assert_ok(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-10.1.tar.gz"))
+    assert served_version(host) == "10.1"
+    newer = link(host, "current")
+
+    assert_ok(playbook("rollback"))
+
+    assert served_version(host) == "10.0"
+    assert link(host, "current") == before and link(host, "last") == newer
+    assert_messages_intact(host, sent)
+    assert f"rollback on {NAME}: 10.1 ({newer}) -> 10.0 ({before}): done" in host.file(LOG).content_string
+
+
+def test_upgrade_from_a_git_tag_builds_static_assets(host, sent, tmp_path):
+    # The lab's git remote: the release double's bare repository, copied in
+    # (owned by zulip, like a mirror the admin set up).
+    archive = tmp_path / "lab-zulip.git.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(f"{DIST}/zulip.git", arcname="lab-zulip.git")
+    subprocess.run(["ansible", "-i", INVENTORY, NAME, "-m", "ansible.builtin.unarchive",
+                    "-a", f"src={archive} dest=/srv owner=zulip group=zulip"],
+                   check=True, capture_output=True, cwd=PROJECT, env=ENV)
+    oldest = deployments(host)[0]
+
+    assert_ok(playbook("upgrade", zulip_release="10.1", zulip_upgrade_git_repo_url="/srv/lab-zulip.git"))
+
+    assert served_version(host) == "10.1"
+    current = link(host, "current")
+    assert host.file(f"{current}/.zulip-git-commit").exists
+    assert host.file(f"{current}/prod-static/serve/manifest.json").exists
+    status, _ = api(host, "GET", "/")
+    assert status == 200  # the home page needs the built assets
+    assert_messages_intact(host, sent)
+    # Purge: 3 newest kept (9.4's deployment, the oldest, is gone).
+    assert oldest not in deployments(host) and len(deployments(host)) == 3
+
+
+def test_broken_release_is_rolled_back_and_old_version_keeps_serving(host, sent):
+    before = (link(host, "current"), link(host, "last"))
+
+    result = playbook("upgrade", zulip_release=f"{DIST}/broken/zulip-server-10.2.tar.gz")
+
+    assert_failed(result, "failed at the step 'migrations'", LOG, "rolled back")
+    assert served_version(host) == "10.1"
+    assert (link(host, "current"), link(host, "last")) == before
+    assert_messages_intact(host, sent)
+    send(host, sent, "after the failed upgrade")
+    assert_messages_intact(host, sent)
+    log = host.file(LOG).content_string
+    assert "-> 10.2" in log and "FAILED at migrations" in log and "rolled back after a failure at migrations" in log
+    assert not host.file(f"{DEPLOYMENTS}/lock").exists

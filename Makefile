@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Scenarios run by `make test`, in order (one at a time: 2 cores).
-SCENARIOS ?= lab standalone split
+SCENARIOS ?= lab upgrade split ha
 S ?= lab
 B ?= install
 ENV := source lab/env.sh &&

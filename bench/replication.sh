@@ -29,6 +29,11 @@ for mode in async sync; do
   python3 bench/replication_load.py --zuliprc "$work/zuliprc" --ca "$work/ca.crt" \
     --site-host zulip-ha-app --address "$address" --primary zulip-ha-db1 \
     --seconds "$seconds" --senders "$senders" >"$work/$mode.json"
+  # How the primary sees its standby: async, or quorum/sync when it waits for it.
+  state=$(docker exec zulip-ha-db1 runuser -u postgres -- psql -X -A -t -c \
+    "SELECT string_agg(sync_state, ',') FROM pg_stat_replication")
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["sync_state"]=sys.argv[2]; json.dump(d, open(sys.argv[1], "w"))' \
+    "$work/$mode.json" "$state"
 done
 python3 - "$work/async.json" "$work/sync.json" "$senders" "$seconds" <<'PY'
 import json, os, sys

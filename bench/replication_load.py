@@ -4,6 +4,7 @@ sampled for the replica's replay lag. Prints one JSON object."""
 
 import argparse
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -27,6 +28,9 @@ def lab_getaddrinfo(host, *rest, **kwargs):
 
 
 socket.getaddrinfo = lab_getaddrinfo
+# requests lets these variables override a client's own CA bundle (as in the lab tests).
+for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    os.environ.pop(variable, None)
 deadline = time.monotonic() + args.seconds
 accepted = []
 failed = []

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Scenarios run by `make test`, in order (one at a time: 2 cores).
-SCENARIOS ?= lab upgrade split ha
+SCENARIOS ?= lab upgrade split failover
 S ?= lab
 B ?= install
 ENV := source lab/env.sh &&
@@ -30,7 +30,7 @@ lint: venv
 	@$(ENV) yamllint --strict . && ansible-lint --offline --profile production
 
 unit: venv fixtures
-	@$(ENV) pytest -q -p no:cacheprovider tests/unit tests/release tests/preflight tests/fleet
+	@$(ENV) pytest -q -p no:cacheprovider tests/unit tests/release tests/preflight tests/fleet tests/topology
 
 build: venv
 	@$(ENV) bash lab/build-check.sh

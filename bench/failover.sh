@@ -1,0 +1,37 @@
+#!/bin/bash
+# make bench B=failover: failover drills on the lab's `failover` scenario
+# (app, spare app, primary, replica), which it converges and leaves
+# destroyed. bench/failover_drill.py kills the primary's PostgreSQL
+# (SIGKILL) while a writer sends messages with the zulip client, starts
+# failover.yml at once, and measures rto_s (kill -> first message accepted
+# again), playbook_s and lost_acknowledged, with synchronous and with
+# asynchronous replication (rejoin.yml restores the replica between runs);
+# then switchover_write_outage_s (the longest gap between accepted messages
+# during a switchover). BENCH_RUNS (3) runs each; medians are reported.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source lab/env.sh
+lab_lock
+scenario() { molecule -c molecule/base.yml "$1" -s failover "${@:2}" >/dev/null 2>&1; }
+scenario destroy
+scenario create
+scenario prepare
+trap 'scenario destroy' EXIT
+inventory=$(ls -d "$HOME"/.ansible/tmp/molecule.*.failover/inventory/ansible_inventory.yml | head -1)
+work=$(mktemp -d)
+for mode in sync async; do
+  names=$([ "$mode" = sync ] && echo 'ANY 1 (*)' || echo '')
+  scenario converge -- -e "{\"zulip_postgresql_synchronous_standby_names\": \"$names\"}"
+  ANSIBLE_CONFIG=$(dirname "$(dirname "$inventory")")/ansible.cfg \
+    python3 bench/failover_drill.py --inventory "$inventory" --mode "$mode" --runs "${BENCH_RUNS:-3}" \
+      --extra "{\"zulip_postgresql_synchronous_standby_names\": \"$names\"}" >"$work/$mode.json"
+done
+python3 - "$work/sync.json" "$work/async.json" <<'PY'
+import json, os, sys
+sync, asynchronous = (json.load(open(p)) for p in sys.argv[1:3])
+result = {f"sync_{k}": v for k, v in sync.items()}
+result.update({f"async_{k}": v for k, v in asynchronous.items() if k.startswith(("rto", "lost", "playbook"))})
+result["machine"] = f"{os.cpu_count()}cpu"
+json.dump(result, open("bench/results/failover.json", "w"), indent=1)
+PY
+rm -rf "$work"

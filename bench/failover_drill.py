@@ -1,0 +1,134 @@
+"""Drills for bench/failover.sh on the converged `failover` lab scenario.
+Prints one JSON object: medians over --runs of rto_s, playbook_s and
+lost_acknowledged (failover after SIGKILL of the primary's PostgreSQL), and
+switchover_write_outage_s (switchover back and forth)."""
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import threading
+import time
+
+import zulip
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--inventory", required=True)
+parser.add_argument("--mode", required=True)
+parser.add_argument("--runs", type=int, default=3)
+parser.add_argument("--extra", default="{}")
+args = parser.parse_args()
+APP, DB = "zulip-fo-app", ("zulip-fo-db1", "zulip-fo-db2")
+for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+    os.environ.pop(variable, None)
+
+
+def docker(name, *command):
+    return subprocess.run(["docker", "exec", name, *command], capture_output=True, text=True, check=False)
+
+
+def psql(name, query, database="postgres"):
+    return docker(name, "runuser", "-u", "postgres", "--", "psql", "-X", "-A", "-t", "-d", database, "-c", query).stdout.strip()
+
+
+def primary():
+    return next(name for name in DB if psql(name, "SELECT pg_is_in_recovery()") == "f")
+
+
+def playbook(name, *extra):
+    started = time.monotonic()
+    run = subprocess.run(["ansible-playbook", "-i", args.inventory, f"playbooks/{name}.yml", "-e", args.extra, *extra],
+                         capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise SystemExit(f"{name}.yml failed:\n{run.stdout[-4000:]}{run.stderr[-2000:]}")
+    return time.monotonic() - started
+
+
+address = docker(APP, "hostname", "-I").stdout.split()[0]
+real_getaddrinfo = socket.getaddrinfo
+socket.getaddrinfo = lambda host, *rest, **kw: real_getaddrinfo(address if host == APP else host, *rest, **kw)
+workdir = os.environ.get("TMPDIR", "/tmp")
+with open(f"{workdir}/failover-bench.zuliprc", "w") as handle:
+    handle.write(docker(APP, "cat", "/home/zulip/credentials/ops.zuliprc").stdout)
+with open(f"{workdir}/failover-bench.crt", "w") as handle:
+    handle.write(docker(APP, "cat", "/etc/ssl/certs/zulip.combined-chain.crt").stdout)
+
+
+class Writer(threading.Thread):
+    """One sender, message after message; records when each was acknowledged."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.client = zulip.Client(config_file=f"{workdir}/failover-bench.zuliprc",
+                                   cert_bundle=f"{workdir}/failover-bench.crt", retry_on_errors=False)
+        self.acks = []  # (monotonic time, message id)
+        self.halt = threading.Event()
+
+    def run(self):
+        n = 0
+        while not self.halt.is_set():
+            n += 1
+            try:
+                result = self.client.send_message({"type": "stream", "to": "general", "topic": "bench failover",
+                                                   "content": f"drill {n}"})
+            except Exception:  # noqa: BLE001 - a dropped connection is a failed send
+                result = {}
+            if result.get("result") == "success":
+                self.acks.append((time.monotonic(), int(result["id"])))
+            else:
+                time.sleep(0.02)
+
+    def acknowledged_after(self, moment, count, timeout=120):
+        deadline = time.monotonic() + timeout
+        while sum(1 for t, _ in self.acks if t > moment) < count:
+            if time.monotonic() > deadline:
+                raise SystemExit("the app did not accept messages again")
+            time.sleep(0.05)
+
+    def stop(self):
+        self.halt.set()
+        self.join(30)
+
+
+def lost(on, acks):
+    ids = ",".join(str(i) for _, i in acks)
+    stored = set(psql(on, f"SELECT id FROM zerver_message WHERE id IN ({ids})", "zulip").split())
+    return sum(1 for _, i in acks if str(i) not in stored)
+
+
+rto, playbook_s, lost_counts, outages = [], [], [], []
+for _ in range(args.runs):
+    old = primary()
+    writer = Writer()
+    writer.start()
+    writer.acknowledged_after(time.monotonic(), 20)
+    killed_at = time.monotonic()
+    docker(old, "sh", "-c", "kill -KILL $(head -1 /var/lib/postgresql/*/main/postmaster.pid)")
+    playbook_s.append(playbook("failover", "-e", "zulip_failover_mode=failover", "-e", f"zulip_failover_confirm={old}"))
+    writer.acknowledged_after(killed_at, 1)
+    rto.append(min(t for t, _ in writer.acks if t > killed_at) - killed_at)
+    writer.acknowledged_after(time.monotonic(), 5)
+    writer.stop()
+    lost_counts.append(lost(primary(), writer.acks))
+    playbook("rejoin")
+for _ in range(args.runs):
+    writer = Writer()
+    writer.start()
+    writer.acknowledged_after(time.monotonic(), 20)
+    started = time.monotonic()
+    playbook("failover", "-e", "zulip_failover_mode=switchover")
+    writer.acknowledged_after(time.monotonic(), 5)
+    writer.stop()
+    times = [t for t, _ in writer.acks if t >= started - 1]
+    outages.append(max(b - a for a, b in zip(times, times[1:])))
+    lost_counts.append(lost(primary(), writer.acks))
+print(json.dumps({
+    "runs": args.runs,
+    "rto_s": round(statistics.median(rto), 2), "rto_s_all": [round(v, 2) for v in rto],
+    "playbook_s": round(statistics.median(playbook_s), 1),
+    "lost_acknowledged": sum(lost_counts[:args.runs]),
+    "switchover_write_outage_s": round(statistics.median(outages), 2),
+    "switchover_lost_acknowledged": sum(lost_counts[args.runs:]),
+}))

@@ -1,7 +1,5 @@
 """A PostgreSQL primary with a streaming hot spare, as a Zulip admin relies on it."""
 
-import os
-import subprocess
 import time
 
 import zulip
@@ -157,20 +155,8 @@ def make_foreign_cluster(replica):
 
 def run_postgresql_play(*extra):
     """install.yml's PostgreSQL part (with zulip_base's topology and secrets)."""
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    # JSON results: the error message is not wrapped across lines.
-    env = dict(os.environ, ANSIBLE_PIPELINING="1", ANSIBLE_FORCE_COLOR="false",
-               # the scenario keeps its CA there (molecule.yml)
-               MOLECULE_EPHEMERAL_DIRECTORY=os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-               or os.path.dirname(os.path.dirname(inventory)),
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
-    run = subprocess.run(
-        ["ansible-playbook", "-i", inventory,
-         os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", "install.yml"),
-         "--tags", "zulip_base_topology,zulip_base_secrets,zulip_postgresql", *extra],
-        env=env, capture_output=True, text=True, timeout=600, check=False)
-    # ansible-core 2.19 reports task errors on stderr
-    return run.returncode, run.stdout + run.stderr
+    return lab_common.run_playbook(
+        "install", "--tags", "zulip_base_topology,zulip_base_secrets,zulip_postgresql", *extra)
 
 
 def test_replica_holding_another_clusters_data_is_refused_and_left_untouched():

@@ -3,6 +3,7 @@
 import configparser
 import os
 import socket
+import subprocess
 
 import pytest
 import testinfra
@@ -21,6 +22,23 @@ def first_in(group):
 
 def get_host(name):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def run_playbook(name, *extra):
+    """Run playbooks/NAME.yml against the scenario's inventory, as an operator
+    would; return (rc, stdout + stderr). JSON results keep error messages on
+    one line; ansible-core 2.19 reports task errors on stderr."""
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    env = dict(os.environ, ANSIBLE_PIPELINING="1", ANSIBLE_FORCE_COLOR="false",
+               # scenarios keep their CA there (molecule.yml)
+               MOLECULE_EPHEMERAL_DIRECTORY=os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+               or os.path.dirname(os.path.dirname(inventory)),
+               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
+    run = subprocess.run(
+        ["ansible-playbook", "-i", inventory,
+         os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", f"{name}.yml"), *extra],
+        env=env, capture_output=True, text=True, timeout=900, check=False)
+    return run.returncode, run.stdout + run.stderr
 
 
 def app_variables(name):

@@ -104,7 +104,7 @@ class Writer(threading.Thread):
 
 def all_present(primary, acknowledged):
     ids = ",".join(str(i) for i in acknowledged)
-    rows = sql(primary, f"SELECT id || ' ' || content FROM zerver_message WHERE id IN ({ids})", "zulip")
+    rows = sql(primary, f"SELECT id || ' ' || content FROM zulip.zerver_message WHERE id IN ({ids})", "zulip")
     stored = {int(line.split(" ", 1)[0]): line.split(" ", 1)[1] for line in rows.splitlines()}
     return {i: c for i, c in acknowledged.items() if stored.get(i) != c}
 
@@ -214,7 +214,7 @@ def test_the_hot_spare_app_server_takes_the_active_role(zuliprc):
         "-d type=stream -d to=general -d topic=spare -d content=%s",
         zuliprc["site_host"], address, bot_credentials(zuliprc), zuliprc["site_host"], content)
     assert '"result":"success"' in sent.stdout.replace(" ", ""), sent.stdout
-    assert content in sql(DB1, "SELECT content FROM zerver_message ORDER BY id DESC LIMIT 1", "zulip")
+    assert content in sql(DB1, "SELECT content FROM zulip.zerver_message ORDER BY id DESC LIMIT 1", "zulip")
 
 
 def bot_credentials(zuliprc):

@@ -61,8 +61,10 @@ def streams_from_slot(replica):
 
 
 def uwsgi_pid(name):
-    """The uwsgi master's PID: unchanged means the app was not restarted."""
-    return host(name).run("pgrep -o -f 'uwsgi.*/etc/zulip/uwsgi.ini'").stdout.strip()
+    """The uWSGI master's PID: unchanged means the app was not restarted."""
+    pid = host(name).run("supervisorctl pid zulip-django").stdout.strip()
+    assert pid.isdigit(), pid
+    return pid
 
 
 class Writer(threading.Thread):

@@ -16,14 +16,14 @@ description:
   - O(state=recorded) records the current SHA-256 of each of O(paths) (run it after rendering them). Paths that do not
     exist are dropped from the manifest.
   - O(state=checked) compares the recorded files (all of them, or only O(paths)) with their content and warns about
-    each one edited by hand. With O(backup_dir), each such file is first copied to
-    O(backup_dir)C(/<UTC time>/<its absolute path>), so a run that rewrites it loses nothing.
+    each one edited by hand. With O(backup), each such file is first copied aside, so a run that rewrites it
+    loses nothing.
   - Files that are not in the manifest (never written by the collection, or written before the manifest existed) are
     never reported. A recorded file that was removed is not reported either.
 options:
   state:
     description:
-      - V(checked) reports hand-edited files (and copies them to O(backup_dir) when given).
+      - V(checked) reports hand-edited files (and copies them aside with O(backup)).
       - V(recorded) records the SHA-256 of O(paths) as they are now.
     type: str
     required: true
@@ -38,11 +38,16 @@ options:
     description: The manifest file. O(state=recorded) creates it (mode C(0644)) and its directory (mode C(0755)).
     type: path
     default: /var/lib/zulip-server/rendered.json
-  backup_dir:
+  backup:
     description:
-      - With O(state=checked), copy each hand-edited file below this directory (created with mode C(0700)) before it is
-        reported. The copy keeps the file's mode and times.
+      - With O(state=checked), copy each hand-edited file to O(backup_dir)C(/<UTC time>/<its absolute path>) before
+        it is reported, keeping its mode and times, so a run that rewrites it loses nothing.
+    type: bool
+    default: false
+  backup_dir:
+    description: Where O(backup) copies hand-edited files (created with mode C(0700)).
     type: path
+    default: /var/lib/zulip-server/hand-edited
   note:
     description:
       - Sentence added to each warning, e.g. what this run does with the file and where local changes belong.
@@ -67,7 +72,7 @@ EXAMPLES = r"""
   zulip.server.zulip_rendered_files:
     state: checked
     paths: [/etc/zulip/zulip.conf]
-    backup_dir: /var/lib/zulip-server/hand-edited
+    backup: true
     note: This run rewrites it; put local changes in zulip_base_conf_extra.
 
 - name: Render /etc/zulip/zulip.conf
@@ -91,7 +96,7 @@ edited:
   sample: [/etc/zulip/settings.py]
 backups:
   description: For each hand-edited file, where its copy was (or, in check mode, would be) written.
-  returned: state is checked and backup_dir is given
+  returned: state is checked and backup is true
   type: dict
   sample: {"/etc/zulip/settings.py": "/var/lib/zulip-server/hand-edited/2025-01-31T14-05-09Z/etc/zulip/settings.py"}
 recorded:
@@ -158,7 +163,7 @@ def check(module, p):
     recorded = read_manifest(p["manifest"])
     edited = edited_files(recorded, p["paths"])
     result = {"changed": False, "edited": edited}
-    if p["backup_dir"]:
+    if p["backup"]:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
         result["backups"] = {path: backup_path(p["backup_dir"], stamp, path) for path in edited}
         result["changed"] = bool(edited)
@@ -168,7 +173,7 @@ def check(module, p):
                 os.makedirs(os.path.dirname(copy), mode=0o700, exist_ok=True)
                 shutil.copy2(path, copy)
     for path in edited:
-        kept = f" A copy of the edited file is kept in {result['backups'][path]}." if p["backup_dir"] else ""
+        kept = f" A copy of the edited file is kept in {result['backups'][path]}." if p["backup"] else ""
         module.warn(f"{path} was edited by hand since zulip.server last wrote it.{kept} {p['note']}".strip())
     return result
 
@@ -194,7 +199,8 @@ def main():
             "state": {"type": "str", "required": True, "choices": ["checked", "recorded"]},
             "paths": {"type": "list", "elements": "path"},
             "manifest": {"type": "path", "default": "/var/lib/zulip-server/rendered.json"},
-            "backup_dir": {"type": "path"},
+            "backup": {"type": "bool", "default": False},
+            "backup_dir": {"type": "path", "default": "/var/lib/zulip-server/hand-edited"},
             "note": {"type": "str", "default": ""},
         },
         required_if=[("state", "recorded", ["paths"])],

@@ -78,14 +78,14 @@ def test_record_needs_paths(run):
 
 
 def test_no_manifest_nothing_is_edited(run, paths):
-    result = run("checked", backup_dir=paths["backups"])
+    result = run("checked", backup=True, backup_dir=paths["backups"])
     assert result["_rc"] == 0 and result["edited"] == [] and not result["changed"]
     assert result["warnings"] == []
 
 
 def test_unedited_files_are_not_reported(run, paths):
     record_both(run, paths)
-    result = run("checked", backup_dir=paths["backups"])
+    result = run("checked", backup=True, backup_dir=paths["backups"])
     assert result["edited"] == [] and not result["changed"] and not os.path.exists(paths["backups"])
 
 
@@ -97,7 +97,7 @@ def edit(path):
 def test_hand_edit_is_reported_and_copied_aside(run, paths):
     record_both(run, paths)
     edit(paths["settings"])
-    result = run("checked", backup_dir=paths["backups"], note="This run rewrites it.")
+    result = run("checked", backup=True, backup_dir=paths["backups"], note="This run rewrites it.")
     assert result["changed"] and result["edited"] == [paths["settings"]]
     copy = result["backups"][paths["settings"]]
     assert copy.startswith(paths["backups"] + "/") and copy.endswith(paths["settings"])
@@ -111,17 +111,18 @@ def test_hand_edit_is_reported_and_copied_aside(run, paths):
 def test_check_mode_reports_but_copies_nothing(run, paths):
     record_both(run, paths)
     edit(paths["conf"])
-    result = run("checked", backup_dir=paths["backups"], check_mode=True)
+    result = run("checked", backup=True, backup_dir=paths["backups"], check_mode=True)
     assert result["edited"] == [paths["conf"]] and paths["conf"] in result["warnings"][0]
     assert not os.path.exists(paths["backups"])
 
 
-def test_without_backup_dir_only_warns(run, paths):
+def test_without_backup_only_warns(run, paths):
     record_both(run, paths)
     edit(paths["conf"])
-    result = run("checked", note="upgrade.yml leaves it as it is.")
+    result = run("checked", backup_dir=paths["backups"], note="upgrade.yml leaves it as it is.")
     assert not result["changed"] and result["edited"] == [paths["conf"]] and "backups" not in result
     assert "kept" not in result["warnings"][0] and "upgrade.yml leaves it" in result["warnings"][0]
+    assert not os.path.exists(paths["backups"])
 
 
 def test_check_limited_to_paths(run, paths):

@@ -107,24 +107,12 @@ recorded:
 """
 
 import datetime
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-
-
-def sha256(path):
-    """The file's SHA-256, or None when it is not a regular file."""
-    if not os.path.isfile(path):
-        return None
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_manifest(path):
@@ -149,10 +137,15 @@ def write_manifest(path, files):
     os.replace(tmp, path)
 
 
-def edited_files(recorded, paths=None):
+def sha256(module, path):
+    """The file's SHA-256, or None when it is not a regular file."""
+    return module.sha256(path) if os.path.isfile(path) else None
+
+
+def edited_files(module, recorded, paths=None):
     """Recorded files (among paths, when given) that exist and differ from their record."""
     names = recorded if paths is None else [p for p in paths if p in recorded]
-    return sorted(p for p in names if sha256(p) not in (None, recorded[p]))
+    return sorted(p for p in names if sha256(module, p) not in (None, recorded[p]))
 
 
 def backup_path(backup_dir, stamp, path):
@@ -161,7 +154,7 @@ def backup_path(backup_dir, stamp, path):
 
 def check(module, p):
     recorded = read_manifest(p["manifest"])
-    edited = edited_files(recorded, p["paths"])
+    edited = edited_files(module, recorded, p["paths"])
     result = {"changed": False, "edited": edited}
     if p["backup"]:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
@@ -182,7 +175,7 @@ def record(module, p):
     recorded = read_manifest(p["manifest"])
     files = dict(recorded)
     for path in p["paths"]:
-        checksum = sha256(path)
+        checksum = sha256(module, path)
         if checksum is None:
             files.pop(path, None)
         else:

@@ -4,21 +4,11 @@ nothing, and install.yml keeps a copy of each hand edit before rewriting it
 (README "Hand-edited config files"). Runs before test_upgrade.py (sorted), on
 the converged install; it only needs a working server, whatever its version."""
 
-import json
-import os
 import subprocess
 
-import pytest
-import testinfra
-import testinfra.utils.ansible_runner
+# The upgrade scenario's inventory, host and playbook runner.
+from test_upgrade import DIST, ENV, INVENTORY, NAME, PROJECT, SITE, assert_ok, host, playbook as run_playbook  # noqa: F401
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
-DIST = os.path.join(PROJECT, "tests", "release", "dist")
-RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
-NAME = RUNNER.get_hosts("zulip_app_frontend")[0]
-SITE = RUNNER.get_variables(NAME)["zulip_external_host"]
-ENV = {**os.environ, "ANSIBLE_NOCOLOR": "1"}
 COPIES = "/var/lib/zulip-server/hand-edited"
 MANIFEST = "/var/lib/zulip-server/rendered.json"
 # One file of zulip_base's, two of zulip_app_frontend's; the edits are comments.
@@ -28,18 +18,10 @@ EDIT = "# edited by hand by the drift test"
 CONFIGURE = ["--tags", "zulip_base_configure,zulip_app_frontend_configure"]
 
 
-@pytest.fixture(scope="module")
-def host():
-    return testinfra.get_host(f"ansible://{NAME}", ansible_inventory=INVENTORY)
-
-
 def playbook(name, *options, **extra):
-    cmd = ["ansible-playbook", "-i", INVENTORY, os.path.join(PROJECT, "playbooks", f"{name}.yml"), *options]
-    if extra:
-        cmd += ["-e", json.dumps(extra)]
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT, env=ENV, check=False)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    # Warnings go to stderr; collapse the line wrapping of long ones.
+    result = run_playbook(name, *options, **extra)
+    assert_ok(result)
+    # One string to search: warnings are on stderr, diffs and results span lines.
     return " ".join((result.stdout + result.stderr).split())
 
 
@@ -58,7 +40,7 @@ def test_hand_edits_are_listed_and_kept_before_install_rewrites_them(host):
         host.check_output(f"echo '{EDIT}' >> {path}")
     before = snapshot(host)
     version = host.check_output(
-        "sed -n \"s/^ZULIP_VERSION = [\\\"']\\([^\\\"']*\\).*/\\1/p\" /home/zulip/deployments/current/version.py")
+        "sed -n \"s/^ZULIP_VERSION = [\\\"']\\([^\\\"']*\\).*/\\1/p\" /home/zulip/deployments/current/version.py").strip()
 
     # upgrade.yml lists them in its preflight, in check mode too, and changes nothing.
     output = playbook("upgrade", "--check", "--diff", zulip_release=f"{DIST}/zulip-server-{version}.tar.gz")

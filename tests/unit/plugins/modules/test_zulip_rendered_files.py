@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from ansible.module_utils import _internal as module_internal
 from ansible.module_utils.common import warnings as module_warnings
 from ansible_collections.zulip.server.plugins.modules import zulip_rendered_files
 
@@ -27,7 +28,11 @@ def paths(tmp_path):
 
 
 @pytest.fixture
-def run(run_module, paths):
+def run(run_module, paths, monkeypatch):
+    # Once other tests loaded controller code, warnings would go to the display
+    # instead of the module's result: run as on a managed host.
+    monkeypatch.setattr(module_internal, "is_controller", False)
+
     def _run(state, **args):
         args = dict({"state": state, "manifest": paths["manifest"]}, **args)
         module_warnings._global_warnings.clear()  # in-process runs share them

@@ -166,7 +166,8 @@ def check(module, p):
                 os.makedirs(os.path.dirname(copy), mode=0o700, exist_ok=True)
                 shutil.copy2(path, copy)
     for path in edited:
-        kept = f" A copy of the edited file is kept in {result['backups'][path]}." if p["backup"] else ""
+        verb = "would be" if module.check_mode else "is"
+        kept = f" A copy of the edited file {verb} kept in {result['backups'][path]}." if p["backup"] else ""
         module.warn(f"{path} was edited by hand since zulip.server last wrote it.{kept} {p['note']}".strip())
     return result
 

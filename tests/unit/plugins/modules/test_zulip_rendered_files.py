@@ -118,6 +118,7 @@ def test_check_mode_reports_but_copies_nothing(run, paths):
     edit(paths["conf"])
     result = run("checked", backup=True, backup_dir=paths["backups"], check_mode=True)
     assert result["edited"] == [paths["conf"]] and paths["conf"] in result["warnings"][0]
+    assert "would be kept in" in result["warnings"][0]
     assert not os.path.exists(paths["backups"])
 
 

@@ -64,6 +64,7 @@ class Writer(threading.Thread):
         self.client = zulip.Client(config_file=f"{workdir}/failover-bench.zuliprc",
                                    cert_bundle=f"{workdir}/failover-bench.crt", retry_on_errors=False)
         self.acks = []  # (monotonic time, message id)
+        self.last_error = None
         self.halt = threading.Event()
 
     def run(self):
@@ -73,18 +74,19 @@ class Writer(threading.Thread):
             try:
                 result = self.client.send_message({"type": "stream", "to": "general", "topic": "bench failover",
                                                    "content": f"drill {n}"})
-            except Exception:  # noqa: BLE001 - a dropped connection is a failed send
-                result = {}
+            except Exception as error:  # noqa: BLE001 - a dropped connection is a failed send
+                result = {"error": repr(error)}
             if result.get("result") == "success":
                 self.acks.append((time.monotonic(), int(result["id"])))
             else:
+                self.last_error = result
                 time.sleep(0.02)
 
     def acknowledged_after(self, moment, count, timeout=120):
         deadline = time.monotonic() + timeout
         while sum(1 for t, _ in self.acks if t > moment) < count:
             if time.monotonic() > deadline:
-                raise SystemExit("the app did not accept messages again")
+                raise SystemExit(f"the app did not accept {count} messages within {timeout} s; last error: {self.last_error}")
             time.sleep(0.05)
 
     def stop(self):

@@ -18,12 +18,16 @@ scenario destroy
 scenario create
 scenario prepare
 trap 'scenario destroy' EXIT
-inventory=$(ls -d "$HOME"/.ansible/tmp/molecule.*.failover/inventory/ansible_inventory.yml | head -1)
+# This run's molecule directory (the newest): the inventory, and the CA the
+# scenario keeps there (molecule.yml reads MOLECULE_EPHEMERAL_DIRECTORY).
+inventory=$(ls -td "$HOME"/.ansible/tmp/molecule.*.failover/inventory/ansible_inventory.yml | head -1)
+export MOLECULE_EPHEMERAL_DIRECTORY
+MOLECULE_EPHEMERAL_DIRECTORY=$(dirname "$(dirname "$inventory")")
 work=$(mktemp -d)
 for mode in sync async; do
   names=$([ "$mode" = sync ] && echo 'ANY 1 (*)' || echo '')
   scenario converge -- -e "{\"zulip_postgresql_synchronous_standby_names\": \"$names\"}"
-  ANSIBLE_CONFIG=$(dirname "$(dirname "$inventory")")/ansible.cfg \
+  ANSIBLE_CONFIG=$MOLECULE_EPHEMERAL_DIRECTORY/ansible.cfg \
     python3 bench/failover_drill.py --inventory "$inventory" --runs "${BENCH_RUNS:-3}" \
       --switchovers "$([ "$mode" = sync ] && echo "${BENCH_RUNS:-3}" || echo 0)" \
       --extra "{\"zulip_postgresql_synchronous_standby_names\": \"$names\"}" >"$work/$mode.json"

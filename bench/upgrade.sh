@@ -9,6 +9,12 @@ cd "$(dirname "$0")/.."
 source lab/env.sh
 lab_lock
 name=zulip-up-app
+# The bench destroys and re-creates the scenario's host: never a container
+# another run left up (e.g. `lab/scenario.sh upgrade converge` elsewhere).
+if [ -n "$(docker ps -aq --filter "name=^${name}\$")" ]; then
+  echo "bench: container $name exists (left by another run); not destroying it" >&2
+  exit 3
+fi
 dist=$ROOT/tests/release/dist
 scenario() { molecule -c molecule/base.yml "$@" -s upgrade >/dev/null 2>&1; }
 scenario destroy

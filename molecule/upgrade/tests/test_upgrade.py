@@ -192,8 +192,13 @@ def test_second_upgrade_fails_while_the_lock_is_held(host):
 
 def test_upgrade_without_migrations_then_roll_back(host, sent):
     before = link(host, "current")
+    master = host.check_output("supervisorctl pid zulip-django")
     assert_ok(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-10.1.tar.gz"))
     assert served_version(host) == "10.1"
+    # rolling_restart (the collection's default): restart-server chain-reloaded
+    # the workers; the uWSGI master, and the socket nginx talks to, stayed up.
+    assert host.check_output("supervisorctl pid zulip-django") == master
+    assert host.file("/var/lib/zulip/django-workers.ready").exists
     newer = link(host, "current")
 
     assert_ok(playbook("rollback"))

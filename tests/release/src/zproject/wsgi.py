@@ -1,7 +1,12 @@
 # Test double of a Zulip server release, for the zulip.server Ansible
 # collection tests.  NOT Zulip.
 """WSGI entry point: uwsgi loads module=zproject.wsgi:application with
-chdir=<deployment dir>."""
+chdir=<deployment dir> (lazy-apps: in each worker, after the fork).
+
+Under uWSGI, the last worker to load the application writes
+/var/lib/zulip/django-workers.ready ($ZULIP_STATE_DIR overrides the directory):
+scripts/restart-server waits for it after a chain reload, as Zulip's does."""
+import json
 import os
 import sys
 
@@ -12,3 +17,24 @@ if _DEPLOY_DIR not in sys.path:
 from zerver.api import application  # noqa: E402
 
 __all__ = ["application"]
+
+
+def _mark_workers_ready():
+    try:
+        import uwsgi  # only importable inside uWSGI
+    except ImportError:
+        return
+    if uwsgi.worker_id() != uwsgi.numproc:
+        return  # a chain reload replaces workers 1..N in order: N is the last
+    path = os.path.join(os.environ.get("ZULIP_STATE_DIR", "/var/lib/zulip"), "django-workers.ready")
+    tmp = f"{path}.tmp.{os.getpid()}"
+    try:
+        with open(tmp, "w") as f:
+            json.dump({"pid": os.getpid(), "deployment": _DEPLOY_DIR,
+                       "workers": uwsgi.numproc}, f)
+        os.replace(tmp, path)
+    except OSError as e:  # never keep the worker from serving
+        sys.stderr.write(f"cannot write {path}: {e}\n")
+
+
+_mark_workers_ready()

@@ -1,13 +1,34 @@
 # Test double of a Zulip server release, for the zulip.server Ansible
 # collection tests.  NOT Zulip.
-"""Shared code of scripts/{restart,start,stop}-server (supervisorctl based)."""
+"""Shared code of scripts/{restart,start,stop}-server (supervisorctl based).
+
+Django restarts follow Zulip's contract: with `[application_server]
+rolling_restart` true in zulip.conf and uWSGI's master fifo present,
+restart-server asks the running uWSGI master for a chain reload (workers are
+replaced one at a time, the master keeps the socket, so nginx never sees it
+closed) and waits for the last new worker to write the ready file; otherwise
+it restarts the zulip-django program.
+"""
 import argparse
+import configparser
+import errno
 import os
 import subprocess
 import sys
+import time
 
 DEPLOY_DIR = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 DEPLOYMENTS = os.environ.get("ZULIP_DEPLOYMENTS_DIR", "/home/zulip/deployments")
+CONF_PATH = os.environ.get("ZULIP_CONF_PATH", "/etc/zulip/zulip.conf")
+# uwsgi.ini's master-fifo, and the file zproject/wsgi.py's last worker writes.
+UWSGI_CONTROL = os.path.join(DEPLOYMENTS, "uwsgi-control")
+DJANGO_READY = os.path.join(os.environ.get("ZULIP_STATE_DIR", "/var/lib/zulip"), "django-workers.ready")
+# Zulip waits for the ready file forever; the double gives up after this long
+# (a worker that cannot load the new code never writes it) and fails loudly.
+ROLLING_RESTART_TIMEOUT = float(os.environ.get("ZULIP_ROLLING_RESTART_TIMEOUT", "300"))
+POLL_INTERVAL = 0.1
+# Zulip's get_config() boolean coercion (scripts/lib/zulip_tools.py).
+TRUE_VALUES = ("1", "y", "t", "true", "yes", "enable", "enabled")
 
 
 def become_zulip():
@@ -70,6 +91,70 @@ def _tolerant(action, name, harmless):
         sys.exit(1)
 
 
+def get_config(section, key, default=False):
+    """zulip.conf value as Zulip reads it: booleans from its list of true words."""
+    parser = configparser.RawConfigParser()
+    parser.read(CONF_PATH)
+    if not parser.has_option(section, key):
+        return default
+    value = parser.get(section, key)
+    if isinstance(default, bool):
+        return value.strip().lower() in TRUE_VALUES
+    return value
+
+
+def django_running():
+    return supervisorctl("status", "zulip-django", check=False).returncode == 0
+
+
+def chain_reload_django():
+    """Chain-reload uWSGI through its master fifo and wait for the new workers.
+
+    Returns False (nothing written) when no uWSGI master reads the fifo, so the
+    caller can fall back to a plain restart; exits 1 on timeout.
+    """
+    try:
+        os.unlink(DJANGO_READY)
+    except FileNotFoundError:
+        pass
+    try:
+        # Non-blocking: a fifo left behind by a dead master has no reader, and a
+        # plain open() would wait for one forever.
+        fd = os.open(UWSGI_CONTROL, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno in (errno.ENXIO, errno.ENOENT):
+            return False
+        raise
+    try:
+        os.write(fd, b"c")  # uWSGI master fifo command "c": chain reload
+    finally:
+        os.close(fd)
+    print("Chain-reloading the Django (uWSGI) workers")
+    deadline = time.monotonic() + ROLLING_RESTART_TIMEOUT
+    while not os.path.exists(DJANGO_READY):
+        if time.monotonic() > deadline:
+            sys.stderr.write(
+                f"Chain reload: {DJANGO_READY} did not appear within "
+                f"{ROLLING_RESTART_TIMEOUT:g} s; see /var/log/zulip/django.log.\n"
+            )
+            sys.exit(1)
+        time.sleep(POLL_INTERVAL)
+    print("Chain reload complete")
+    return True
+
+
+def restart_django(graceful=True):
+    if (
+        graceful
+        and get_config("application_server", "rolling_restart", False)
+        and os.path.exists(UWSGI_CONTROL)
+        and django_running()
+        and chain_reload_django()
+    ):
+        return
+    supervisorctl("restart", "zulip-django")
+
+
 def manage(*args):
     return subprocess.run([os.path.join(DEPLOY_DIR, "manage.py"), *args], cwd=DEPLOY_DIR).returncode
 
@@ -79,7 +164,9 @@ def restart_main():
     parser = argparse.ArgumentParser(description="Restart the Zulip (test double) services.")
     parser.add_argument("--fill-cache", action="store_true")
     parser.add_argument("--skip-checks", action="store_true")
-    args, _ignored = parser.parse_known_args()  # e.g. --less-graceful
+    parser.add_argument("--less-graceful", action="store_true",
+                        help="restart uWSGI even when a rolling restart is possible")
+    args, _ignored = parser.parse_known_args()
 
     if not args.skip_checks and manage("checkconfig") != 0:
         sys.stderr.write("checkconfig failed; not restarting.\n")
@@ -99,7 +186,7 @@ def restart_main():
     elif tornado:
         supervisorctl("restart", "zulip-tornado")
     if django:
-        supervisorctl("restart", "zulip-django")
+        restart_django(graceful=not args.less_graceful)
     print(f"Zulip test double restarted from {DEPLOY_DIR}")
     return 0
 

@@ -1,0 +1,243 @@
+# Test double of a Zulip server release, for the zulip.server Ansible
+# collection tests.  Offline checks of scripts/restart-server's Django restart
+# (src/scripts/lib/server_control.py) and of the ready file zproject/wsgi.py
+# writes: with [application_server] rolling_restart and a uWSGI master reading
+# the master fifo, a chain reload ("c") and a wait for the ready file; a plain
+# `supervisorctl restart zulip-django` otherwise.  supervisorctl and the uWSGI
+# master are stand-ins; no supervisord or uWSGI runs.
+import importlib.util
+import os
+import sys
+import threading
+import time
+import types
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(HERE, "src")
+
+FAKE_SUPERVISORCTL = """#!/bin/sh
+echo "$*" >> "$FAKE_SUPERVISORCTL_LOG"
+if [ "$1" = status ] && [ -z "$2" ]; then
+  echo "zulip-django                     RUNNING   pid 10, uptime 0:01:00"
+  echo "zulip-tornado                    RUNNING   pid 11, uptime 0:01:00"
+  echo "zulip-workers:zulip_events       RUNNING   pid 12, uptime 0:01:00"
+  exit 0
+fi
+if [ "$1" = status ] && [ "$2" = zulip-django ]; then
+  exit "${FAKE_DJANGO_STATUS:-0}"
+fi
+exit 0
+"""
+
+
+def load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class FakeMaster:
+    """Reads the master fifo like uWSGI's master; on "c" it writes the ready
+    file after `delay` seconds (never, when delay is None)."""
+
+    def __init__(self, fifo, ready, delay):
+        self.fifo, self.ready, self.delay = fifo, ready, delay
+        self.commands = b""
+        os.mkfifo(fifo)
+        # O_NONBLOCK: opening the read end must not wait for a writer.
+        self.fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                data = os.read(self.fd, 16)
+            except BlockingIOError:
+                data = b""
+            if b"c" in data:
+                self.commands += data
+                if self.delay is not None:
+                    time.sleep(self.delay)
+                    with open(self.ready, "w") as f:
+                        f.write("{}")
+            self.stop.wait(0.01)
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        os.close(self.fd)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """server_control with its paths in tmp_path and a fake supervisorctl."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    ctl = bindir / "supervisorctl"
+    ctl.write_text(FAKE_SUPERVISORCTL)
+    ctl.chmod(0o755)
+    log = tmp_path / "supervisorctl.log"
+    log.write_text("")
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_SUPERVISORCTL_LOG", str(log))
+    deployments = tmp_path / "deployments"
+    deployments.mkdir()
+    state = tmp_path / "state"
+    state.mkdir()
+    sc = load(os.path.join(SRC, "scripts", "lib", "server_control.py"), "server_control_under_test")
+    monkeypatch.setattr(sc, "become_zulip", lambda: None)
+    monkeypatch.setattr(sc, "DEPLOYMENTS", str(deployments))
+    monkeypatch.setattr(sc, "CONF_PATH", str(tmp_path / "zulip.conf"))
+    monkeypatch.setattr(sc, "UWSGI_CONTROL", str(deployments / "uwsgi-control"))
+    monkeypatch.setattr(sc, "DJANGO_READY", str(state / "django-workers.ready"))
+    monkeypatch.setattr(sc, "ROLLING_RESTART_TIMEOUT", 5.0)
+    ns = types.SimpleNamespace(sc=sc, tmp=tmp_path, log=log, monkeypatch=monkeypatch,
+                               fifo=str(deployments / "uwsgi-control"),
+                               ready=str(state / "django-workers.ready"), masters=[])
+
+    def conf(text):
+        (tmp_path / "zulip.conf").write_text(text)
+
+    def master(delay=0.3):
+        m = FakeMaster(ns.fifo, ns.ready, delay)
+        ns.masters.append(m)
+        return m
+
+    def restart(*args):
+        monkeypatch.setattr(sys, "argv", ["restart-server", "--skip-checks", *args])
+        t0 = time.monotonic()
+        rc = sc.restart_main()
+        return rc, time.monotonic() - t0
+
+    def calls():
+        return log.read_text().splitlines()
+
+    ns.conf, ns.master, ns.restart, ns.calls = conf, master, restart, calls
+    yield ns
+    for m in ns.masters:
+        m.close()
+
+
+ROLLING = "[application_server]\nrolling_restart = true\n"
+
+
+def test_rolling_restart_chain_reloads_and_waits_for_ready_file(env):
+    env.conf(ROLLING)
+    master = env.master(delay=0.3)
+    rc, elapsed = env.restart()
+    assert rc == 0
+    assert master.commands == b"c"
+    assert os.path.exists(env.ready)
+    assert elapsed >= 0.3  # returned only once the last new worker was ready
+    assert "restart zulip-django" not in env.calls()
+    assert "status zulip-django" in env.calls()
+    # Workers and Tornado are still restarted one by one, before Django.
+    assert env.calls().index("restart zulip-workers:zulip_events") < env.calls().index("restart zulip-tornado")
+
+
+def test_stale_ready_file_does_not_end_the_wait(env):
+    env.conf(ROLLING)
+    with open(env.ready, "w") as f:
+        f.write("{}")  # left by the previous start
+    env.master(delay=0.3)
+    rc, elapsed = env.restart()
+    assert rc == 0 and elapsed >= 0.3
+
+
+@pytest.mark.parametrize("conf", [
+    "",
+    "[application_server]\n",
+    "[application_server]\nrolling_restart = false\n",
+    "[application_server]\nrolling_restart = 0\n",
+])
+def test_without_rolling_restart_django_is_restarted(env, conf):
+    env.conf(conf)
+    master = env.master()
+    rc, _ = env.restart()
+    assert rc == 0
+    assert "restart zulip-django" in env.calls()
+    assert master.commands == b""
+
+
+@pytest.mark.parametrize("word", ["1", "y", "t", "True", "YES", "enable", "enabled"])
+def test_zulip_true_words_enable_rolling_restart(env, word):
+    env.conf(f"[application_server]\nrolling_restart = {word}\n")
+    master = env.master(delay=0)
+    rc, _ = env.restart()
+    assert rc == 0 and master.commands == b"c"
+    assert "restart zulip-django" not in env.calls()
+
+
+def test_no_master_fifo_restarts_django(env):
+    env.conf(ROLLING)
+    rc, _ = env.restart()
+    assert rc == 0
+    assert "restart zulip-django" in env.calls()
+
+
+def test_fifo_without_a_master_reading_it_does_not_hang(env):
+    env.conf(ROLLING)
+    os.mkfifo(env.fifo)  # left behind by a uWSGI master that died
+    rc, elapsed = env.restart()
+    assert rc == 0
+    assert "restart zulip-django" in env.calls()
+    assert elapsed < 3
+
+
+def test_django_not_running_is_started_not_chain_reloaded(env):
+    env.conf(ROLLING)
+    env.monkeypatch.setenv("FAKE_DJANGO_STATUS", "3")
+    master = env.master()
+    rc, _ = env.restart()
+    assert rc == 0
+    assert master.commands == b""
+    assert "restart zulip-django" in env.calls()
+
+
+def test_less_graceful_restarts_django(env):
+    env.conf(ROLLING)
+    master = env.master()
+    rc, _ = env.restart("--less-graceful")
+    assert rc == 0
+    assert master.commands == b""
+    assert "restart zulip-django" in env.calls()
+
+
+def test_chain_reload_that_never_becomes_ready_fails(env, capsys):
+    env.conf(ROLLING)
+    env.monkeypatch.setattr(env.sc, "ROLLING_RESTART_TIMEOUT", 0.5)
+    env.master(delay=None)
+    with pytest.raises(SystemExit) as e:
+        env.restart()
+    assert e.value.code == 1
+    assert "django-workers.ready" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("worker_id, writes", [(1, False), (2, False), (3, True)])
+def test_wsgi_last_worker_writes_ready_file(tmp_path, monkeypatch, worker_id, writes):
+    fake_uwsgi = types.SimpleNamespace(worker_id=lambda: worker_id, numproc=3)
+    fake_api = types.ModuleType("zerver.api")
+    fake_api.application = object()
+    monkeypatch.setitem(sys.modules, "uwsgi", fake_uwsgi)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(sys.modules, "zerver.api", fake_api)
+    monkeypatch.setenv("ZULIP_STATE_DIR", str(tmp_path))
+    load(os.path.join(SRC, "zproject", "wsgi.py"), "wsgi_under_test")
+    assert (tmp_path / "django-workers.ready").exists() == writes
+    assert not [p for p in os.listdir(tmp_path) if ".tmp." in p]
+
+
+def test_wsgi_outside_uwsgi_writes_nothing(tmp_path, monkeypatch):
+    fake_api = types.ModuleType("zerver.api")
+    fake_api.application = object()
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(sys.modules, "zerver.api", fake_api)
+    monkeypatch.setitem(sys.modules, "uwsgi", None)  # import uwsgi -> ImportError
+    monkeypatch.setenv("ZULIP_STATE_DIR", str(tmp_path))
+    load(os.path.join(SRC, "zproject", "wsgi.py"), "wsgi_under_test")
+    assert os.listdir(tmp_path) == []

@@ -24,6 +24,9 @@ inventory=$(ls -td "$HOME"/.ansible/tmp/molecule.*.failover/inventory/ansible_in
 export MOLECULE_EPHEMERAL_DIRECTORY
 MOLECULE_EPHEMERAL_DIRECTORY=$(dirname "$(dirname "$inventory")")
 work=$(mktemp -d)
+export BENCH_LOGS
+BENCH_LOGS=$(mktemp -d "${TMPDIR:-/tmp}/failover-bench-logs.XXXX")
+echo "failover bench: playbook logs with task timings in $BENCH_LOGS" >&2
 for mode in sync async; do
   names=$([ "$mode" = sync ] && echo 'ANY 1 (*)' || echo '')
   scenario converge -- -e "{\"zulip_postgresql_synchronous_standby_names\": \"$names\"}"

@@ -37,10 +37,17 @@ def primary():
     return next(name for name in DB if psql(name, "SELECT pg_is_in_recovery()") == "f")
 
 
+LOGS = os.environ.get("BENCH_LOGS", os.environ.get("TMPDIR", "/tmp"))
+# Task timings (profile_tasks) of every playbook run, to see where the time goes.
+PROFILED = {**os.environ, "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks"}
+
+
 def playbook(name, *extra):
     started = time.monotonic()
     run = subprocess.run(["ansible-playbook", "-i", args.inventory, f"playbooks/{name}.yml", "-e", args.extra, *extra],
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False, env=PROFILED)
+    with open(f"{LOGS}/failover-bench-{name}-{time.strftime('%H%M%S')}.log", "w") as log:
+        log.write(run.stdout + run.stderr)
     if run.returncode != 0:
         raise SystemExit(f"{name}.yml failed:\n{run.stdout[-4000:]}{run.stderr[-2000:]}")
     return time.monotonic() - started

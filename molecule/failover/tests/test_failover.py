@@ -46,12 +46,6 @@ def wait_for(what, condition, timeout):
 playbook = lab_common.run_playbook
 
 
-def database_list(name):
-    """The app server's connection list (settings.py), the primary first."""
-    match = re.search(r'^REMOTE_POSTGRES_HOST = "(.*)"$', host(name).file("/etc/zulip/settings.py").content_string, re.M)
-    return match.group(1).split(",") if match else None
-
-
 def changed_counts(output):
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
 
@@ -151,9 +145,6 @@ def test_failover_after_the_primary_is_killed_loses_no_acknowledged_message(zuli
     assert is_primary(DB2)
     assert all_present(DB2, writer.acknowledged) == {}, "acknowledged messages lost"
     assert uwsgi_pid(APP) == pid
-    # The second play put the new primary first (a returning old primary is
-    # not chosen while it is up); a rolling restart kept the uWSGI master.
-    assert database_list(APP) == database_list(SPARE) == [DB2, DB1]
     drill["acknowledged"] = dict(writer.acknowledged)
 
 
@@ -204,7 +195,6 @@ def test_switchover_back_loses_nothing(zuliprc):
     wait_for("the new replica streaming", lambda: streams_from_slot(DB2), 60)
     assert all_present(DB1, writer.acknowledged) == {}
     assert sql(DB1, "SELECT sync_state FROM pg_stat_replication") in ("sync", "quorum")
-    assert database_list(APP) == database_list(SPARE) == [DB1, DB2]
 
 
 def test_the_hot_spare_app_server_takes_the_active_role(zuliprc):

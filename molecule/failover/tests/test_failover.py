@@ -105,8 +105,9 @@ class Writer(threading.Thread):
 
 
 def all_present(primary, acknowledged):
-    ids = ",".join(str(i) for i in acknowledged)
-    rows = sql(primary, f"SELECT id || ' ' || content FROM zulip.zerver_message WHERE id IN ({ids})", "zulip")
+    # By range: thousands of ids in one IN list exceed the argument size limit.
+    rows = sql(primary, "SELECT id || ' ' || content FROM zulip.zerver_message "
+               f"WHERE id BETWEEN {min(acknowledged)} AND {max(acknowledged)}", "zulip")
     stored = {int(line.split(" ", 1)[0]): line.split(" ", 1)[1] for line in rows.splitlines()}
     return {i: c for i, c in acknowledged.items() if stored.get(i) != c}
 

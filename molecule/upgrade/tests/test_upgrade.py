@@ -1,7 +1,7 @@
 """The upgrade story, after converge installed version A (9.4) and the install
 tests passed: upgrade from tarballs, from an https URL and from a git tag,
-refused downgrades, rollbacks and wrong checksums, a working (and a forced)
-rollback, the lock, and broken releases (a failing migration, an application
+refused downgrades, rollbacks and wrong checksums, a working rollback, the
+lock, and broken releases (a failing migration, an application
 that cannot start) rolled back automatically. Every step runs the operator's
 playbook against the molecule inventory and checks what a Zulip admin relies
 on: the version served through nginx, the database's migrations and every
@@ -206,27 +206,6 @@ def test_rollback_refused_when_the_schema_moved_past_the_old_version(host, sent)
     assert_failed(result, "Refusing to roll", "zerver.0002_message_edit_history")
     assert served_version(host) == "10.0"
     assert not host.file(f"{DEPLOYMENTS}/lock").exists
-
-
-def test_forced_rollback_goes_back_anyway(host, sent):
-    current, last = link(host, "current"), link(host, "last")
-    log_start = len(host.file(LOG).content_string)
-
-    assert_ok(playbook("rollback", zulip_upgrade_force=True))
-
-    assert served_version(host) == "9.4"
-    assert (link(host, "current"), link(host, "last")) == (last, current)
-    assert not host.file(f"{DEPLOYMENTS}/lock").exists
-    assert_messages_intact(host, sent)
-    assert f"rollback on {NAME}: 10.0 ({current}) -> 9.4 ({last}): done" in host.file(LOG).content_string[log_start:]
-
-    # Back to 10.0 for the tests that follow: its deployment is reused as it is.
-    before = deployments(host)
-    assert_ok(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-10.0.tar.gz"))
-    assert served_version(host) == "10.0"
-    assert (link(host, "current"), link(host, "last")) == (current, last)
-    assert deployments(host) == before
-    assert_messages_intact(host, sent)
 
 
 def test_downgrade_refused(host):

@@ -4,6 +4,8 @@
 
   dist/zulip-server-{9.4,10.0,10.1}.tar.gz + dist/SHA256SUMS
   dist/broken/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- migration 0003 fails
+  dist/unstartable/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- its application
+      cannot be loaded (overlay unstartable/), so restart-server refuses to run
   dist/zulip.git  -- bare repo, branch main, tags 9.4 10.0 10.1 (no prod-static)
 
 Skips all work when dist/.stamp matches the hash of the inputs.
@@ -21,6 +23,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "src")
 BROKEN_MIGRATIONS = os.path.join(HERE, "broken")
+# Files laid over the release tree of the unstartable variant.
+UNSTARTABLE_OVERLAY = os.path.join(HERE, "unstartable")
 DIST = os.path.join(HERE, "dist")
 STAMP = os.path.join(DIST, ".stamp")
 MTIME = 1704067200  # 2024-01-01T00:00:00Z, for reproducible tarballs
@@ -32,6 +36,8 @@ RELEASES = [
     ("10.1", 335, ["0001_initial", "0002_message_edit_history"], "2025-04-01T12:00:00+00:00"),
 ]
 BROKEN = ("10.2", 336, ["0001_initial", "0002_message_edit_history", "0003_broken_rendered_content"])
+# 10.2 with 10.1's schema whose application fails to load (restart and rollback tests).
+UNSTARTABLE = ("10.2", 336, ["0001_initial", "0002_message_edit_history"])
 GIT_ONLY = {".gitignore"}
 TARBALL_ONLY = {"prod-static", "zulip-git-version"}
 
@@ -42,7 +48,7 @@ def log(msg):
 
 def input_hash():
     h = hashlib.sha256()
-    for base in (SRC, BROKEN_MIGRATIONS):
+    for base in (SRC, BROKEN_MIGRATIONS, UNSTARTABLE_OVERLAY):
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
             for name in sorted(filenames):
@@ -60,13 +66,18 @@ def input_hash():
 def outputs():
     paths = [os.path.join(DIST, f"zulip-server-{v}.tar.gz") for v, *_ in RELEASES]
     paths += [os.path.join(DIST, "SHA256SUMS"), os.path.join(DIST, "zulip.git", "HEAD"),
-              os.path.join(DIST, "broken", f"zulip-server-{BROKEN[0]}.tar.gz")]
+              os.path.join(DIST, "broken", f"zulip-server-{BROKEN[0]}.tar.gz"),
+              os.path.join(DIST, "unstartable", f"zulip-server-{UNSTARTABLE[0]}.tar.gz")]
     return paths
 
 
-def stage(version, feature_level, migrations, dest):
-    """Copy src/ into dest, keeping only this release's migrations."""
+def stage(version, feature_level, migrations, dest, overlay=None):
+    """Copy src/ into dest, keeping only this release's migrations, then lay
+    the overlay directory's files (if any) over it."""
     shutil.copytree(SRC, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if overlay:
+        shutil.copytree(overlay, dest, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     mig_dir = os.path.join(dest, "migrations")
     for name in os.listdir(mig_dir):
         if name.endswith(".sql") and name[:-4] not in migrations:
@@ -117,10 +128,10 @@ def make_tarball(tree, top, out_path):
     os.replace(tmp, out_path)
 
 
-def build_tarball(version, feature_level, migrations, out_dir, work):
+def build_tarball(version, feature_level, migrations, out_dir, work, overlay=None):
     top = f"zulip-server-{version}"
-    tree = os.path.join(work, "tar", top)
-    stage(version, feature_level, migrations, tree)
+    tree = os.path.join(work, "tar", os.path.basename(out_dir), top)
+    stage(version, feature_level, migrations, tree, overlay)
     subprocess.run([sys.executable, os.path.join(tree, "tools", "update-prod-static")],
                    check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(tree, "zulip-git-version"), "w") as f:
@@ -193,6 +204,9 @@ def main():
         broken_dir = os.path.join(DIST, "broken")
         broken = build_tarball(*BROKEN, broken_dir, work)
         write_sums([broken], os.path.join(broken_dir, "SHA256SUMS"))
+        unstartable_dir = os.path.join(DIST, "unstartable")
+        unstartable = build_tarball(*UNSTARTABLE, unstartable_dir, work, overlay=UNSTARTABLE_OVERLAY)
+        write_sums([unstartable], os.path.join(unstartable_dir, "SHA256SUMS"))
         build_git(work)
     with open(STAMP, "w") as f:
         f.write(digest + "\n")

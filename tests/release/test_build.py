@@ -3,6 +3,7 @@
 import os
 import re
 import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -18,8 +19,8 @@ def built():
     subprocess.run(["bash", os.path.join(HERE, "build.sh")], check=True, capture_output=True)
 
 
-def open_tarball(version, broken=False):
-    d = os.path.join(DIST, "broken") if broken else DIST
+def open_tarball(version, broken=False, variant=None):
+    d = os.path.join(DIST, variant or ("broken" if broken else ""))
     return tarfile.open(os.path.join(d, f"zulip-server-{version}.tar.gz"))
 
 
@@ -60,8 +61,8 @@ def test_tarball_layout(version):
                 assert HEADER in read(tar, m.name).lower()[:400], m.name
 
 
-def feature_level(version, broken=False):
-    with open_tarball(version, broken) as tar:
+def feature_level(version, broken=False, variant=None):
+    with open_tarball(version, broken, variant) as tar:
         text = read(tar, f"zulip-server-{version}/version.py")
     return int(re.search(r"API_FEATURE_LEVEL = (\d+)", text).group(1))
 
@@ -69,6 +70,7 @@ def feature_level(version, broken=False):
 def test_feature_levels_increase():
     levels = [feature_level(v) for v in VERSIONS] + [feature_level("10.2", broken=True)]
     assert levels == sorted(levels) and len(set(levels)) == len(levels)
+    assert feature_level("10.2", variant="unstartable") == feature_level("10.2", broken=True)
 
 
 def test_migrations_per_version():
@@ -119,3 +121,46 @@ def test_second_build_is_a_noop():
     result = subprocess.run(["bash", os.path.join(HERE, "build.sh")], check=True,
                             capture_output=True, text=True)
     assert "up to date" in result.stdout
+
+
+# Stand-ins for the venv's third-party modules, enough to import the
+# application offline (nothing connects at import time).
+STUBS = {
+    "psycopg2/__init__.py": "class OperationalError(Exception): pass\nclass InterfaceError(Exception): pass\n",
+    "psycopg2/extras.py": "",
+}
+
+
+def checkconfig(tmp_path, variant=None, version="10.1"):
+    """manage.py checkconfig of an unpacked release, against throwaway config
+    files (zerver.commands directly: manage.py refuses to run as root)."""
+    with open_tarball(version, variant=variant) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    tree = tmp_path / "unpacked" / f"zulip-server-{version}"
+    for name, text in STUBS.items():
+        (tmp_path / "stubs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "stubs" / name).write_text(text)
+    (tmp_path / "settings.py").write_text('EXTERNAL_HOST = "zulip.example.org"\nZULIP_ADMINISTRATOR = "admin@example.org"\n')
+    (tmp_path / "zulip-secrets.conf").write_text("[secrets]\nsecret_key = a\nshared_secret = b\nrabbitmq_password = c\n")
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "stubs"), ZULIP_SETTINGS_PATH=str(tmp_path / "settings.py"),
+               ZULIP_SECRETS_PATH=str(tmp_path / "zulip-secrets.conf"), ZULIP_CONF_PATH=str(tmp_path / "zulip.conf"))
+    code = "import sys; from zerver.commands import main; sys.exit(main(['checkconfig']))"
+    return subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True)
+
+
+def test_checkconfig_loads_the_application(tmp_path):
+    result = checkconfig(tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_unstartable_variant(tmp_path):
+    top = "zulip-server-10.2"
+    with open_tarball("10.2", variant="unstartable") as tar:
+        assert migrations(tar, top) == ["0001_initial.sql", "0002_message_edit_history.sql"]
+        assert 'ZULIP_VERSION = "10.2"' in read(tar, f"{top}/version.py")
+        assert "not_in_this_release" in read(tar, f"{top}/zproject/wsgi.py")
+    result = checkconfig(tmp_path, variant="unstartable", version="10.2")
+    assert result.returncode == 1
+    assert "The application cannot be loaded: ModuleNotFoundError" in result.stderr
+    with open(os.path.join(DIST, "unstartable", "SHA256SUMS")) as f:
+        assert f.read().split()[1] == "zulip-server-10.2.tar.gz"

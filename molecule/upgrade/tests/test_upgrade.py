@@ -1,18 +1,25 @@
 """The upgrade story, after converge installed version A (9.4) and the install
-tests passed: upgrade from tarballs and from a git tag, refused downgrades and
-rollbacks, a working rollback, the lock, and a broken release rolled back
-automatically. Every step runs the operator's playbook against the molecule
-inventory and checks what a Zulip admin relies on: the version served through
-nginx, the database's migrations and every message sent before."""
+tests passed: upgrade from tarballs, from an https URL and from a git tag,
+refused downgrades, rollbacks and wrong checksums, a working rollback, the
+lock, and broken releases (a failing migration, an application
+that cannot start) rolled back automatically. Every step runs the operator's
+playbook against the molecule inventory and checks what a Zulip admin relies
+on: the version served through nginx, the database's migrations and every
+message sent before."""
 
+import base64
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tarfile
 
 import pytest
 import testinfra
 import testinfra.utils.ansible_runner
+
+from release_server import ReleaseServer
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
@@ -23,6 +30,9 @@ SITE = RUNNER.get_variables(NAME)["zulip_external_host"]
 DEPLOYMENTS = "/home/zulip/deployments"
 LOG = "/var/log/zulip/upgrade.log"
 HOOK_LOG = "/var/lib/zulip-lab/hooks.log"
+ARCHIVES = "/home/zulip/archives"
+# The release server's CA, trusted by the host while the tests use it.
+RELEASE_CA = "/usr/local/share/ca-certificates/zulip-lab-release-ca.crt"
 
 # Runs inside the container: one REST call through nginx as the bot.
 API = r"""
@@ -55,6 +65,30 @@ def host():
 def sent():
     """Messages sent so far: id -> content. Every step checks all of them."""
     return {}
+
+
+@pytest.fixture(scope="module")
+def release_server(host, tmp_path_factory):
+    """The 10.1 tarball published over HTTPS from the controller, at the
+    address the host reaches it by (its docker network's gateway), with a
+    throwaway CA the host trusts (system store) until the tests end."""
+    gateway = subprocess.check_output(
+        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.Gateway}} {{end}}", NAME], text=True).split()[0]
+    published = tmp_path_factory.mktemp("releases")
+    shutil.copy(f"{DIST}/zulip-server-10.1.tar.gz", published)
+    server = ReleaseServer(gateway, published)
+    try:
+        host.check_output("echo %s | base64 -d > %s && update-ca-certificates",
+                          base64.b64encode(server.ca_pem).decode(), RELEASE_CA)
+        yield server
+    finally:
+        server.stop()
+        host.run(f"rm -f {RELEASE_CA} && update-ca-certificates --fresh")
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 # One line per result, so messages can be searched whole.
@@ -190,10 +224,32 @@ def test_second_upgrade_fails_while_the_lock_is_held(host):
         host.check_output(f"rmdir {DEPLOYMENTS}/lock")
 
 
-def test_upgrade_without_migrations_then_roll_back(host, sent):
+def test_release_url_with_a_wrong_sha256_is_refused(host, release_server):
+    before = (link(host, "current"), link(host, "last"), link(host, "next"), deployments(host))
+    requests = len(release_server.requests)
+
+    result = playbook("upgrade", zulip_release=release_server.url("zulip-server-10.1.tar.gz"),
+                      zulip_release_sha256="0" * 64)
+
+    assert_failed(result, "did not match " + "0" * 64)
+    assert release_server.requests[requests:] == ["/zulip-server-10.1.tar.gz"]  # fetched, then refused
+    assert served_version(host) == "10.0"
+    assert (link(host, "current"), link(host, "last"), link(host, "next"), deployments(host)) == before
+    assert not host.file(f"{ARCHIVES}/zulip-server-10.1.tar.gz").exists
+    assert not host.file(f"{DEPLOYMENTS}/lock").exists
+
+
+def test_upgrade_from_an_https_url_without_migrations_then_roll_back(host, sent, release_server):
     before = link(host, "current")
     master = host.check_output("supervisorctl pid zulip-django")
-    assert_ok(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-10.1.tar.gz"))
+    requests = len(release_server.requests)
+    digest = sha256(f"{DIST}/zulip-server-10.1.tar.gz")
+
+    assert_ok(playbook("upgrade", zulip_release=release_server.url("zulip-server-10.1.tar.gz"),
+                       zulip_release_sha256=digest))
+
+    assert release_server.requests[requests:] == ["/zulip-server-10.1.tar.gz"]
+    assert host.file(f"{ARCHIVES}/zulip-server-10.1.tar.gz").sha256sum == digest
     assert served_version(host) == "10.1"
     # rolling_restart (the collection's default): restart-server chain-reloaded
     # the workers; the uWSGI master, and the socket nginx talks to, stayed up.
@@ -235,6 +291,7 @@ def test_upgrade_from_a_git_tag_builds_static_assets(host, sent, tmp_path):
 
 def test_broken_release_is_rolled_back_and_old_version_keeps_serving(host, sent):
     before = (link(host, "current"), link(host, "last"))
+    log_start = len(host.file(LOG).content_string)
 
     result = playbook("upgrade", zulip_release=f"{DIST}/broken/zulip-server-10.2.tar.gz")
 
@@ -244,6 +301,27 @@ def test_broken_release_is_rolled_back_and_old_version_keeps_serving(host, sent)
     assert_messages_intact(host, sent)
     send(host, sent, "after the failed upgrade")
     assert_messages_intact(host, sent)
-    log = host.file(LOG).content_string
+    log = host.file(LOG).content_string[log_start:]
     assert "-> 10.2" in log and "FAILED at migrations" in log and "rolled back after a failure at migrations" in log
+    assert not host.file(f"{DEPLOYMENTS}/lock").exists
+
+
+def test_release_that_cannot_start_is_rolled_back_at_the_restart(host, sent):
+    # 10.2 with 10.1's schema whose application cannot be loaded: its
+    # restart-server refuses to run (after the switch), so the old deployment
+    # is made current again and restarted.
+    before = (link(host, "current"), link(host, "last"))
+    log_start = len(host.file(LOG).content_string)
+
+    result = playbook("upgrade", zulip_release=f"{DIST}/unstartable/zulip-server-10.2.tar.gz")
+
+    assert_failed(result, "failed at the step 'restart'", LOG, "rolled back", "restart-server failed")
+    assert served_version(host) == "10.1"
+    assert (link(host, "current"), link(host, "last")) == before
+    assert_messages_intact(host, sent)
+    send(host, sent, "after the release that could not start")
+    assert_messages_intact(host, sent)
+    log = host.file(LOG).content_string[log_start:]
+    assert "-> 10.2" in log and "FAILED at restart" in log and "rolled back after a failure at restart" in log
+    assert "not_in_this_release" in log  # the release's own error, for the admin
     assert not host.file(f"{DEPLOYMENTS}/lock").exists

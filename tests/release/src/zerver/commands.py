@@ -33,6 +33,14 @@ def _db_error(e):
 # ---------------------------------------------------------------- commands
 def cmd_checkconfig(args):
     _load_settings()
+    # Like Django's system checks, which import the URLconf and its views: a
+    # release whose application cannot be loaded fails here, and so
+    # restart-server stops before it restarts anything.
+    try:
+        import zproject.wsgi  # noqa: F401
+    except Exception as e:
+        sys.stderr.write(f"The application cannot be loaded: {e.__class__.__name__}: {e}\n")
+        return 1
     return 0
 
 

@@ -25,14 +25,15 @@ scenario prepare
 scenario converge  # installs 9.4
 # This run's molecule directory (the newest).
 inventory=$(ls -td "$HOME"/.ansible/tmp/molecule.*.upgrade/inventory/ansible_inventory.yml | head -1)
+export ANSIBLE_CONFIG
+ANSIBLE_CONFIG=$(dirname "$(dirname "$inventory")")/ansible.cfg
 # /tmp is a tmpfs in the lab containers: docker cp cannot write there.
 docker cp bench/prober.py "$name:/root/prober.py"
 measure() {  # $1 label, $2 release
   docker exec "$name" rm -f /root/prober.stop "/root/prober-$1.json"
   docker exec -d "$name" python3 /root/prober.py "$name" "/root/prober-$1.json" /root/prober.stop 20
   local t0=$EPOCHREALTIME
-  ANSIBLE_CONFIG=$(dirname "$(dirname "$inventory")")/ansible.cfg \
-    ansible-playbook -i "$inventory" playbooks/upgrade.yml -e zulip_release="$2" >"bench/results/upgrade-$1.log" 2>&1
+  ansible-playbook -i "$inventory" playbooks/upgrade.yml -e zulip_release="$2" >"bench/results/upgrade-$1.log" 2>&1
   local wall; wall=$(python3 -c "print(round($EPOCHREALTIME - $t0, 1))")
   docker exec "$name" touch /root/prober.stop
   until docker exec "$name" test -s "/root/prober-$1.json"; do
@@ -45,8 +46,7 @@ with=$(measure migration "$dist/zulip-server-10.0.tar.gz")
 without=()
 for run in $(seq "${BENCH_RUNS:-3}"); do
   without+=("$(measure "no_migration_$run" "$dist/zulip-server-10.1.tar.gz")")
-  [ "$run" = "${BENCH_RUNS:-3}" ] || ANSIBLE_CONFIG=$(dirname "$(dirname "$inventory")")/ansible.cfg \
-    ansible-playbook -i "$inventory" playbooks/rollback.yml >"bench/results/upgrade-rollback-$run.log" 2>&1
+  [ "$run" = "${BENCH_RUNS:-3}" ] || ansible-playbook -i "$inventory" playbooks/rollback.yml >"bench/results/upgrade-rollback-$run.log" 2>&1
 done
 scenario destroy
 python3 - "$with" "${without[@]}" <<'PY'
@@ -56,7 +56,6 @@ result = {"no_migration_runs": len(runs)}
 for key in ("failed_requests", "requests", "longest_outage_s", "wall_s"):
     result[f"no_migration_{key}"] = statistics.median(d[key] for d in runs)
     result[f"no_migration_{key}_all"] = [d[key] for d in runs]
-for key in ("failed_requests", "requests", "longest_outage_s", "wall_s"):
     result[f"migration_{key}"] = w[key]
 result["machine"] = f"{os.cpu_count()}cpu"
 json.dump(result, open("bench/results/upgrade.json", "w"), indent=1)

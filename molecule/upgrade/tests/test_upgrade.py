@@ -208,6 +208,23 @@ def test_rollback_refused_when_the_schema_moved_past_the_old_version(host, sent)
     assert not host.file(f"{DEPLOYMENTS}/lock").exists
 
 
+def test_forced_rollback_runs_the_old_code_and_a_rollback_returns(host, sent):
+    current, last = link(host, "current"), link(host, "last")
+
+    assert_ok(playbook("rollback", zulip_upgrade_force=True))
+
+    assert served_version(host) == "9.4"
+    assert (link(host, "current"), link(host, "last")) == (last, current)
+    assert_messages_intact(host, sent)
+    assert f"rollback on {NAME}: 10.0 ({current}) -> 9.4 ({last}): done" in host.file(LOG).content_string
+
+    # Back: 10.0 knows the schema, so no force is needed.
+    assert_ok(playbook("rollback"))
+    assert served_version(host) == "10.0"
+    assert (link(host, "current"), link(host, "last")) == (current, last)
+    assert_messages_intact(host, sent)
+
+
 def test_downgrade_refused(host):
     assert_failed(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-9.4.tar.gz"), "Refusing to downgrade")
     assert served_version(host) == "10.0"

@@ -306,19 +306,21 @@ def test_upgrade_from_a_git_tag_builds_static_assets(host, sent, tmp_path):
     assert oldest not in deployments(host) and len(deployments(host)) == 3
 
 
-# A release whose migration fails (broken/), and 10.2 with 10.1's schema whose
+# A release whose migration fails (broken/); 10.2 with 10.1's schema whose
 # application cannot be loaded (unstartable/): its restart-server refuses to
-# run after the switch. Either way the old deployment is current again and
+# run after the switch; the same 10.2 that starts but fails its health check
+# (unhealthy/, given 10 s). Each time the old deployment is current again and
 # serves, and the log says which step failed (and the release's own error).
 @pytest.mark.parametrize(("variant", "step", "said", "logged"), [
     ("broken", "migrations", [], []),
     ("unstartable", "restart", ["restart-server failed"], ["not_in_this_release"]),
+    ("unhealthy", "health check", [], ["fails its health check on purpose"]),
 ])
 def test_failed_release_is_rolled_back_and_the_old_version_keeps_serving(host, sent, variant, step, said, logged):
     before = (link(host, "current"), link(host, "last"))
     log_start = len(host.file(LOG).content_string)
 
-    result = playbook("upgrade", zulip_release=f"{DIST}/{variant}/zulip-server-10.2.tar.gz")
+    result = playbook("upgrade", zulip_release=f"{DIST}/{variant}/zulip-server-10.2.tar.gz", zulip_upgrade_health_timeout=10)
 
     assert_failed(result, f"failed at the step '{step}'", LOG, "rolled back", *said)
     assert served_version(host) == "10.1"

@@ -89,3 +89,28 @@ def test_non_positive_memory_override_refused(tmp_path, variable):
     result = run(tmp_path, standalone(), **{variable: 0})
     assert result.returncode != 0
     assert f"{variable} must be a positive number" in result.stdout
+
+
+def upgrade_preflight(tmp_path, **extra):
+    args = ["ansible-playbook", "-i", str(inventory(tmp_path, standalone())), str(HERE / "upgrade_preflight.yml")]
+    for key, value in extra.items():
+        args += ["-e", f"{key}={value}"]
+    return subprocess.run(args, capture_output=True, text=True, timeout=300, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_upgrade_checks_a_local_tarball_sha256_before_touching_the_host(tmp_path, right):
+    release = tmp_path / "zulip-server-10.1.tar.gz"
+    release.write_bytes(b"release bytes")
+    digest = hashlib.sha256(b"release bytes" if right else b"other bytes").hexdigest()
+    result = upgrade_preflight(tmp_path, zulip_release=release, zulip_release_sha256=digest)
+    assert result.returncode != 0
+    if right:  # past the release check, stopped by the missing installation
+        assert "its sha256 is" not in result.stdout and "install Zulip first" in result.stdout, result.stdout[-2000:]
+    else:
+        assert f"its sha256 is {hashlib.sha256(b'release bytes').hexdigest()}, not zulip_release_sha256={digest}" in result.stdout
+
+
+def test_upgrade_refuses_a_missing_local_tarball(tmp_path):
+    result = upgrade_preflight(tmp_path, zulip_release=tmp_path / "zulip-server-10.9.tar.gz")
+    assert result.returncode != 0 and "no such file on the controller" in result.stdout, result.stdout[-2000:]

@@ -6,6 +6,8 @@
   dist/broken/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- migration 0003 fails
   dist/unstartable/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- its application
       cannot be loaded (overlay unstartable/), so restart-server refuses to run
+  dist/unhealthy/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- starts, but its
+      /health answers 500 (overlay unhealthy/)
   dist/zulip.git  -- bare repo, branch main, tags 9.4 10.0 10.1 (no prod-static)
 
 Skips all work when dist/.stamp matches the hash of the inputs.
@@ -25,6 +27,8 @@ SRC = os.path.join(HERE, "src")
 BROKEN_MIGRATIONS = os.path.join(HERE, "broken")
 # Files laid over the release tree of the unstartable variant.
 UNSTARTABLE_OVERLAY = os.path.join(HERE, "unstartable")
+# ... and of the unhealthy variant.
+UNHEALTHY_OVERLAY = os.path.join(HERE, "unhealthy")
 DIST = os.path.join(HERE, "dist")
 STAMP = os.path.join(DIST, ".stamp")
 MTIME = 1704067200  # 2024-01-01T00:00:00Z, for reproducible tarballs
@@ -36,8 +40,9 @@ RELEASES = [
     ("10.1", 335, ["0001_initial", "0002_message_edit_history"], "2025-04-01T12:00:00+00:00"),
 ]
 BROKEN = ("10.2", 336, ["0001_initial", "0002_message_edit_history", "0003_broken_rendered_content"])
-# 10.2 with 10.1's schema whose application fails to load (restart and rollback tests).
-UNSTARTABLE = ("10.2", 336, ["0001_initial", "0002_message_edit_history"])
+# 10.2 with 10.1's schema, for the variants that fail after the switch: unstartable
+# (its application fails to load) and unhealthy (its /health fails).
+LATE_10_2 = ("10.2", 336, ["0001_initial", "0002_message_edit_history"])
 GIT_ONLY = {".gitignore"}
 TARBALL_ONLY = {"prod-static", "zulip-git-version"}
 
@@ -48,7 +53,7 @@ def log(msg):
 
 def input_hash():
     h = hashlib.sha256()
-    for base in (SRC, BROKEN_MIGRATIONS, UNSTARTABLE_OVERLAY):
+    for base in (SRC, BROKEN_MIGRATIONS, UNSTARTABLE_OVERLAY, UNHEALTHY_OVERLAY):
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
             for name in sorted(filenames):
@@ -67,7 +72,8 @@ def outputs():
     paths = [os.path.join(DIST, f"zulip-server-{v}.tar.gz") for v, *_ in RELEASES]
     paths += [os.path.join(DIST, "SHA256SUMS"), os.path.join(DIST, "zulip.git", "HEAD"),
               os.path.join(DIST, "broken", f"zulip-server-{BROKEN[0]}.tar.gz"),
-              os.path.join(DIST, "unstartable", f"zulip-server-{UNSTARTABLE[0]}.tar.gz")]
+              os.path.join(DIST, "unstartable", f"zulip-server-{LATE_10_2[0]}.tar.gz"),
+              os.path.join(DIST, "unhealthy", f"zulip-server-{LATE_10_2[0]}.tar.gz")]
     return paths
 
 
@@ -205,8 +211,11 @@ def main():
         broken = build_tarball(*BROKEN, broken_dir, work)
         write_sums([broken], os.path.join(broken_dir, "SHA256SUMS"))
         unstartable_dir = os.path.join(DIST, "unstartable")
-        unstartable = build_tarball(*UNSTARTABLE, unstartable_dir, work, overlay=UNSTARTABLE_OVERLAY)
+        unstartable = build_tarball(*LATE_10_2, unstartable_dir, work, overlay=UNSTARTABLE_OVERLAY)
         write_sums([unstartable], os.path.join(unstartable_dir, "SHA256SUMS"))
+        unhealthy_dir = os.path.join(DIST, "unhealthy")
+        unhealthy = build_tarball(*LATE_10_2, unhealthy_dir, work, overlay=UNHEALTHY_OVERLAY)
+        write_sums([unhealthy], os.path.join(unhealthy_dir, "SHA256SUMS"))
         build_git(work)
     with open(STAMP, "w") as f:
         f.write(digest + "\n")

@@ -131,9 +131,10 @@ STUBS = {
 }
 
 
-def checkconfig(tmp_path, variant=None, version="10.1"):
+def checkconfig(tmp_path, variant=None, version="10.1", code=None):
     """manage.py checkconfig of an unpacked release, against throwaway config
-    files (zerver.commands directly: manage.py refuses to run as root)."""
+    files (zerver.commands directly: manage.py refuses to run as root); or
+    other Python code run in the release's tree."""
     with open_tarball(version, variant=variant) as tar:
         tar.extractall(tmp_path / "unpacked", filter="data")
     tree = tmp_path / "unpacked" / f"zulip-server-{version}"
@@ -144,7 +145,7 @@ def checkconfig(tmp_path, variant=None, version="10.1"):
     (tmp_path / "zulip-secrets.conf").write_text("[secrets]\nsecret_key = a\nshared_secret = b\nrabbitmq_password = c\n")
     env = dict(os.environ, PYTHONPATH=str(tmp_path / "stubs"), ZULIP_SETTINGS_PATH=str(tmp_path / "settings.py"),
                ZULIP_SECRETS_PATH=str(tmp_path / "zulip-secrets.conf"), ZULIP_CONF_PATH=str(tmp_path / "zulip.conf"))
-    code = "import sys; from zerver.commands import main; sys.exit(main(['checkconfig']))"
+    code = code or "import sys; from zerver.commands import main; sys.exit(main(['checkconfig']))"
     return subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, capture_output=True, text=True)
 
 
@@ -153,14 +154,33 @@ def test_checkconfig_loads_the_application(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+TOP_10_2 = "zulip-server-10.2"
+
+
+@pytest.mark.parametrize("variant", ["unstartable", "unhealthy"])
+def test_late_10_2_variants_have_10_1s_schema(variant):
+    with open_tarball("10.2", variant=variant) as tar:
+        assert migrations(tar, TOP_10_2) == ["0001_initial.sql", "0002_message_edit_history.sql"]
+        assert 'ZULIP_VERSION = "10.2"' in read(tar, f"{TOP_10_2}/version.py")
+    with open(os.path.join(DIST, variant, "SHA256SUMS")) as f:
+        assert f.read().split()[1] == "zulip-server-10.2.tar.gz"
+
+
 def test_unstartable_variant(tmp_path):
-    top = "zulip-server-10.2"
     with open_tarball("10.2", variant="unstartable") as tar:
-        assert migrations(tar, top) == ["0001_initial.sql", "0002_message_edit_history.sql"]
-        assert 'ZULIP_VERSION = "10.2"' in read(tar, f"{top}/version.py")
-        assert "not_in_this_release" in read(tar, f"{top}/zproject/wsgi.py")
+        assert "not_in_this_release" in read(tar, f"{TOP_10_2}/zproject/wsgi.py")
+        assert f"{TOP_10_2}/zerver/HEALTH_FAILS_ON_PURPOSE" not in tar.getnames()
     result = checkconfig(tmp_path, variant="unstartable", version="10.2")
     assert result.returncode == 1
     assert "The application cannot be loaded: ModuleNotFoundError" in result.stderr
-    with open(os.path.join(DIST, "unstartable", "SHA256SUMS")) as f:
-        assert f.read().split()[1] == "zulip-server-10.2.tar.gz"
+
+
+def test_unhealthy_variant(tmp_path):
+    with open_tarball("10.2", variant="unhealthy") as tar:
+        assert "/health answers 500" in read(tar, f"{TOP_10_2}/zerver/HEALTH_FAILS_ON_PURPOSE")
+    # It starts: only its health check fails, and says why.
+    result = checkconfig(tmp_path, variant="unhealthy", version="10.2")
+    assert result.returncode == 0, result.stderr
+    health = "from zerver import api; print(api.health(None))"
+    assert "fails its health check on purpose" in checkconfig(tmp_path / "bad", "unhealthy", "10.2", health).stdout
+    assert "on purpose" not in checkconfig(tmp_path / "good", None, "10.1", health).stdout

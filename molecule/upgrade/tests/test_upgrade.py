@@ -208,6 +208,23 @@ def test_rollback_refused_when_the_schema_moved_past_the_old_version(host, sent)
     assert not host.file(f"{DEPLOYMENTS}/lock").exists
 
 
+def test_forced_rollback_runs_the_old_code_and_a_rollback_returns(host, sent):
+    current, last = link(host, "current"), link(host, "last")
+
+    assert_ok(playbook("rollback", zulip_upgrade_force=True))
+
+    assert served_version(host) == "9.4"
+    assert (link(host, "current"), link(host, "last")) == (last, current)
+    assert_messages_intact(host, sent)
+    assert f"rollback on {NAME}: 10.0 ({current}) -> 9.4 ({last}): done" in host.file(LOG).content_string
+
+    # Back: 10.0 knows the schema, so no force is needed.
+    assert_ok(playbook("rollback"))
+    assert served_version(host) == "10.0"
+    assert (link(host, "current"), link(host, "last")) == (current, last)
+    assert_messages_intact(host, sent)
+
+
 def test_downgrade_refused(host):
     assert_failed(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-9.4.tar.gz"), "Refusing to downgrade")
     assert served_version(host) == "10.0"
@@ -289,39 +306,29 @@ def test_upgrade_from_a_git_tag_builds_static_assets(host, sent, tmp_path):
     assert oldest not in deployments(host) and len(deployments(host)) == 3
 
 
-def test_broken_release_is_rolled_back_and_old_version_keeps_serving(host, sent):
+# A release whose migration fails (broken/); 10.2 with 10.1's schema whose
+# application cannot be loaded (unstartable/): its restart-server refuses to
+# run after the switch; the same 10.2 that starts but fails its health check
+# (unhealthy/, given 10 s). Each time the old deployment is current again and
+# serves, and the log says which step failed (and the release's own error).
+@pytest.mark.parametrize(("variant", "step", "said", "logged"), [
+    ("broken", "migrations", [], []),
+    ("unstartable", "restart", ["restart-server failed"], ["not_in_this_release"]),
+    ("unhealthy", "health check", [], ["fails its health check on purpose"]),
+])
+def test_failed_release_is_rolled_back_and_the_old_version_keeps_serving(host, sent, variant, step, said, logged):
     before = (link(host, "current"), link(host, "last"))
     log_start = len(host.file(LOG).content_string)
 
-    result = playbook("upgrade", zulip_release=f"{DIST}/broken/zulip-server-10.2.tar.gz")
+    result = playbook("upgrade", zulip_release=f"{DIST}/{variant}/zulip-server-10.2.tar.gz", zulip_upgrade_health_timeout=10)
 
-    assert_failed(result, "failed at the step 'migrations'", LOG, "rolled back")
+    assert_failed(result, f"failed at the step '{step}'", LOG, "rolled back", *said)
     assert served_version(host) == "10.1"
     assert (link(host, "current"), link(host, "last")) == before
     assert_messages_intact(host, sent)
-    send(host, sent, "after the failed upgrade")
+    send(host, sent, f"after the {variant} release")
     assert_messages_intact(host, sent)
     log = host.file(LOG).content_string[log_start:]
-    assert "-> 10.2" in log and "FAILED at migrations" in log and "rolled back after a failure at migrations" in log
-    assert not host.file(f"{DEPLOYMENTS}/lock").exists
-
-
-def test_release_that_cannot_start_is_rolled_back_at_the_restart(host, sent):
-    # 10.2 with 10.1's schema whose application cannot be loaded: its
-    # restart-server refuses to run (after the switch), so the old deployment
-    # is made current again and restarted.
-    before = (link(host, "current"), link(host, "last"))
-    log_start = len(host.file(LOG).content_string)
-
-    result = playbook("upgrade", zulip_release=f"{DIST}/unstartable/zulip-server-10.2.tar.gz")
-
-    assert_failed(result, "failed at the step 'restart'", LOG, "rolled back", "restart-server failed")
-    assert served_version(host) == "10.1"
-    assert (link(host, "current"), link(host, "last")) == before
-    assert_messages_intact(host, sent)
-    send(host, sent, "after the release that could not start")
-    assert_messages_intact(host, sent)
-    log = host.file(LOG).content_string[log_start:]
-    assert "-> 10.2" in log and "FAILED at restart" in log and "rolled back after a failure at restart" in log
-    assert "not_in_this_release" in log  # the release's own error, for the admin
+    assert "-> 10.2" in log and f"FAILED at {step}" in log and f"rolled back after a failure at {step}" in log
+    assert all(needle in log for needle in logged)
     assert not host.file(f"{DEPLOYMENTS}/lock").exists

@@ -322,8 +322,14 @@ def register(req):
                         zulip_feature_level=version.API_FEATURE_LEVEL)
 
 
+# Only the unhealthy variant (tests/release/unhealthy/) ships this file.
+HEALTH_FAILS_ON_PURPOSE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "HEALTH_FAILS_ON_PURPOSE")
+
+
 def health(req):
     failures = []
+    if os.path.exists(HEALTH_FAILS_ON_PURPOSE):
+        failures.append("release: the unhealthy test double fails its health check on purpose")
     for name, check in (
         ("postgresql", lambda: db.query("SELECT 1")),
         ("memcached", services.check_memcached),

@@ -1,8 +1,9 @@
 """Failover drills, in order: each test starts from the cluster the previous
 one left (a refused failover, a failover after the primary's PostgreSQL is
-killed, the old primary fenced, rejoin, a switchover back, the active app
-server moved to the hot spare)."""
+killed, the old primary fenced, rejoin, a switchover back, a failover from
+a primary that does not answer, the active app server moved to the hot spare)."""
 
+import json
 import re
 import threading
 import time
@@ -198,6 +199,45 @@ def test_switchover_back_loses_nothing(zuliprc):
     assert sql(DB1, "SELECT sync_state FROM pg_stat_replication") in ("sync", "quorum")
 
 
+def test_a_primary_that_could_not_be_fenced_fences_itself_when_it_comes_back(zuliprc, tmp_path):
+    """The primary's host goes down (its PostgreSQL stops, and Ansible reaches
+    it over an SSH port nothing listens on, as a dead host answers): the
+    failover promotes the replica without fencing it, and says so. When the
+    host is back and PostgreSQL starts, the start guard finds a primary that
+    accepts writes and fences this one instead of starting a second primary."""
+    assert is_primary(DB1) and streams_from_slot(DB2)
+    unreachable = tmp_path / "unreachable.yml"
+    unreachable.write_text(json.dumps({"all": {"hosts": {DB1: {
+        "ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 9}}}}))
+    writer = Writer(zuliprc, "unreachable")
+    writer.start()
+    try:
+        writer.wait_acknowledged(20, 60)
+        assert host(DB1).run(f"systemctl stop {UNIT}").rc == 0
+        rc, output = playbook("failover", "-i", str(unreachable), "-e", "zulip_failover_mode=failover",
+                              "-e", f"zulip_failover_confirm={DB1}")
+        assert rc == 0, output[-5000:]
+        assert f"WARNING: {DB1} did not answer and could not be fenced" in output, output[-5000:]
+        writer.wait_acknowledged(10, 60)
+    finally:
+        writer.stop()
+    assert is_primary(DB2)
+    assert all_present(DB2, writer.acknowledged) == {}, "acknowledged messages lost"
+    assert not host(DB1).file(FENCE).exists
+
+    # The host is back: its PostgreSQL starts (as at boot), and refuses.
+    assert host(DB1).run(f"systemctl start {UNIT}").rc != 0
+    assert "by zulip-postgresql-start-guard" in host(DB1).file(FENCE).content_string
+    assert host(DB1).run("runuser -u postgres -- psql -X -c 'SELECT 1'").rc != 0
+    assert "not starting as a second primary" in host(DB1).run(f"journalctl -u {UNIT} -n 20 --no-pager").stdout
+
+    rc, output = playbook("rejoin")
+    assert rc == 0, output[-5000:]
+    assert f"pg_rewind made {DB1} follow {DB2}" in output, output[-5000:]
+    wait_for("the old primary streaming from its slot", lambda: streams_from_slot(DB1), 60)
+    assert all_present(DB1, writer.acknowledged) == {}
+
+
 def test_the_hot_spare_app_server_takes_the_active_role(zuliprc):
     rc, output = playbook("failover", "-e", "zulip_failover_mode=app", "-e", f"zulip_failover_target={SPARE}",
                           "-e", f"zulip_failover_floating_address={FLOATING}")
@@ -217,7 +257,8 @@ def test_the_hot_spare_app_server_takes_the_active_role(zuliprc):
         "-d type=stream -d to=general -d topic=spare -d content=%s",
         zuliprc["site_host"], address, bot_credentials(zuliprc), zuliprc["site_host"], content)
     assert '"result":"success"' in sent.stdout.replace(" ", ""), sent.stdout
-    assert content in sql(DB1, "SELECT content FROM zulip.zerver_message ORDER BY id DESC LIMIT 1", "zulip")
+    primary = next(name for name in (DB1, DB2) if is_primary(name))
+    assert content in sql(primary, "SELECT content FROM zulip.zerver_message ORDER BY id DESC LIMIT 1", "zulip")
 
 
 def bot_credentials(zuliprc):

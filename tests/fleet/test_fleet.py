@@ -17,7 +17,9 @@ def run(tmp_path, hosts, **extra):
              "[zulip_app_frontend]", *hosts]
     inventory = tmp_path / "hosts.ini"
     inventory.write_text("\n".join(lines) + "\n")
-    variables = {"zulip_release": str(tmp_path / "zulip-server-10.1.tar.gz"), **extra}
+    release = tmp_path / "zulip-server-10.1.tar.gz"
+    release.write_bytes(b"release bytes")  # upgrade.yml checks that it exists first
+    variables = {"zulip_release": str(release), **extra}
     args = ["ansible-playbook", "-i", str(inventory), str(ROOT / "playbooks" / "upgrade.yml"), "-e", json.dumps(variables)]
     return subprocess.run(args, capture_output=True, text=True, timeout=300, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
 

@@ -9,6 +9,7 @@
 # with synchronous replication also switchover_write_outage_s (the longest
 # gap between accepted messages during a switchover). BENCH_RUNS (3) runs
 # each (BENCH_ASYNC_RUNS for the asynchronous failovers); medians are reported.
+# BENCH_KEEP=1 leaves the containers up afterwards (to read their logs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source lab/env.sh
@@ -17,7 +18,7 @@ scenario() { molecule -c molecule/base.yml "$1" -s failover "${@:2}" >/dev/null 
 scenario destroy
 scenario create
 scenario prepare
-trap 'scenario destroy' EXIT
+trap '[ "${BENCH_KEEP:-0}" = 1 ] || scenario destroy' EXIT
 # This run's molecule directory (the newest): the inventory, and the CA the
 # scenario keeps there (molecule.yml reads MOLECULE_EPHEMERAL_DIRECTORY).
 inventory=$(ls -td "$HOME"/.ansible/tmp/molecule.*.failover/inventory/ansible_inventory.yml | head -1)

@@ -4,8 +4,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Scenarios run by `make test`, in order (one at a time: 2 cores).
-SCENARIOS ?= lab upgrade split failover
+# Scenarios run by `make test`, in order (one at a time: 2 cores). `lab`
+# (systemd in the lab's containers, Debian 12 and 13) runs on demand:
+# every scenario below boots the same containers.
+SCENARIOS ?= upgrade split failover
 S ?= lab
 B ?= install
 ENV := source lab/env.sh &&

@@ -138,12 +138,11 @@ for _ in range(args.switchovers):
     times = [t for t, _ in writer.acks if t >= started - 1]
     outages.append(max(b - a for a, b in zip(times, times[1:])))
     lost_counts.append(lost(primary(), writer.acks))
-result = {
-    "runs": args.runs,
-    "rto_s": round(statistics.median(rto), 2), "rto_s_all": [round(v, 2) for v in rto],
-    "playbook_s": round(statistics.median(playbook_s), 1),
-    "lost_acknowledged": sum(lost_counts[:args.runs]),
-}
+result = {"runs": args.runs}
+if rto:
+    result.update(rto_s=round(statistics.median(rto), 2), rto_s_all=[round(v, 2) for v in rto],
+                  playbook_s=round(statistics.median(playbook_s), 1),
+                  lost_acknowledged=sum(lost_counts[:args.runs]))
 if outages:
     result.update(switchover_write_outage_s=round(statistics.median(outages), 2),
                   switchover_write_outage_s_all=[round(v, 2) for v in outages],

@@ -22,8 +22,13 @@ help:
 venv:
 	@bash lab/venv.sh
 
+# Debian 13 (trixie) only for the lab scenario: make test's scenarios are
+# all bookworm, and a first debootstrap costs about a minute.
+IMAGES ?= bookworm trixie
+test: IMAGES = bookworm
+
 images:
-	@bash lab/images.sh bookworm trixie
+	@bash lab/images.sh $(IMAGES)
 
 fixtures:
 	@bash tests/release/build.sh

@@ -1,6 +1,6 @@
 """The upgrade story, after converge installed version A (9.4) and the install
 tests passed: upgrade from tarballs, from an https URL and from a git tag,
-refused downgrades, rollbacks and wrong checksums, a working rollback, the
+a refused then forced downgrade, refused rollbacks and wrong checksums, a working rollback, the
 lock, and broken releases (a failing migration, an application
 that cannot start) rolled back automatically. Every step runs the operator's
 playbook against the molecule inventory and checks what a Zulip admin relies
@@ -225,9 +225,19 @@ def test_forced_rollback_runs_the_old_code_and_a_rollback_returns(host, sent):
     assert_messages_intact(host, sent)
 
 
-def test_downgrade_refused(host):
+def test_downgrade_refused_unless_forced(host, sent):
     assert_failed(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-9.4.tar.gz"), "Refusing to downgrade")
     assert served_version(host) == "10.0"
+    current = link(host, "current")
+
+    # Forced: 9.4 runs on 10.0's schema (its migrate ignores what it does not know).
+    assert_ok(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-9.4.tar.gz", zulip_upgrade_allow_downgrade=True))
+
+    assert served_version(host) == "9.4"
+    assert link(host, "last") == current
+    assert_messages_intact(host, sent)
+    send(host, sent, "after the forced downgrade")
+    assert f"upgrade on {NAME}: 10.0 ({current}) -> 9.4 (" in host.file(LOG).content_string
 
 
 def test_second_upgrade_fails_while_the_lock_is_held(host):
@@ -235,7 +245,7 @@ def test_second_upgrade_fails_while_the_lock_is_held(host):
     try:
         assert_failed(playbook("upgrade", zulip_release=f"{DIST}/zulip-server-10.1.tar.gz"),
                       "Another upgrade or rollback is running")
-        assert served_version(host) == "10.0"
+        assert served_version(host) == "9.4"
         assert host.file(f"{DEPLOYMENTS}/lock").is_directory
     finally:
         host.check_output(f"rmdir {DEPLOYMENTS}/lock")
@@ -250,12 +260,13 @@ def test_release_url_with_a_wrong_sha256_is_refused(host, release_server):
 
     assert_failed(result, "did not match " + "0" * 64)
     assert release_server.requests[requests:] == ["/zulip-server-10.1.tar.gz"]  # fetched, then refused
-    assert served_version(host) == "10.0"
+    assert served_version(host) == "9.4"
     assert (link(host, "current"), link(host, "last"), link(host, "next"), deployments(host)) == before
     assert not host.file(f"{ARCHIVES}/zulip-server-10.1.tar.gz").exists
     assert not host.file(f"{DEPLOYMENTS}/lock").exists
 
 
+# From the forced downgrade's 9.4: the database already has 10.1's schema.
 # No rollback after it: the forced rollback test covers a plain rollback, and
 # the git tag upgrade below starts from this 10.1.
 def test_upgrade_from_an_https_url_without_migrations(host, sent, release_server):

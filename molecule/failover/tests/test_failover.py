@@ -200,11 +200,13 @@ def test_switchover_back_loses_nothing(zuliprc):
 
 
 def test_a_primary_that_could_not_be_fenced_fences_itself_when_it_comes_back(zuliprc, tmp_path):
-    """The primary's host goes down (its PostgreSQL stops, and Ansible reaches
+    """The primary's host goes down (its PostgreSQL dies, and Ansible reaches
     it over an SSH port nothing listens on, as a dead host answers): the
     failover promotes the replica without fencing it, and says so. When the
     host is back and PostgreSQL starts, the start guard finds a primary that
-    accepts writes and fences this one instead of starting a second primary."""
+    accepts writes and fences this one instead of starting a second primary.
+    Its WAL did not survive: pg_rewind cannot recover it, and rejoin.yml falls
+    back to a new base backup, keeping the old data directory aside."""
     assert is_primary(DB1) and streams_from_slot(DB2)
     unreachable = tmp_path / "unreachable.yml"
     unreachable.write_text(json.dumps({"all": {"hosts": {DB1: {
@@ -213,7 +215,8 @@ def test_a_primary_that_could_not_be_fenced_fences_itself_when_it_comes_back(zul
     writer.start()
     try:
         writer.wait_acknowledged(20, 60)
-        assert host(DB1).run(f"systemctl stop {UNIT}").rc == 0
+        killed = host(DB1).run(f"kill -KILL $(head -1 {DATA}/postmaster.pid)")
+        assert killed.rc == 0, killed.stderr
         rc, output = playbook("failover", "-i", str(unreachable), "-e", "zulip_failover_mode=failover",
                               "-e", f"zulip_failover_confirm={DB1}")
         assert rc == 0, output[-5000:]
@@ -231,10 +234,12 @@ def test_a_primary_that_could_not_be_fenced_fences_itself_when_it_comes_back(zul
     assert host(DB1).run("runuser -u postgres -- psql -X -c 'SELECT 1'").rc != 0
     assert "not starting as a second primary" in host(DB1).run(f"journalctl -u {UNIT} -n 20 --no-pager").stdout
 
+    assert host(DB1).run(f"rm {DATA}/pg_wal/0000*").rc == 0
     rc, output = playbook("rejoin")
     assert rc == 0, output[-5000:]
-    assert f"pg_rewind made {DB1} follow {DB2}" in output, output[-5000:]
+    assert "pg_rewind failed" in output and "a new base backup taken" in output, output[-5000:]
     wait_for("the old primary streaming from its slot", lambda: streams_from_slot(DB1), 60)
+    assert host(DB1).run(f"test -d {DATA}.replaced-*/base").rc == 0
     assert all_present(DB1, writer.acknowledged) == {}
 
 

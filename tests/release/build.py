@@ -3,14 +3,18 @@
 """Assemble the test-double releases:
 
   dist/zulip-server-{9.4,10.0,10.1}.tar.gz + dist/SHA256SUMS
-  dist/broken/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- migration 0003 fails
-  dist/unstartable/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- its application
-      cannot be loaded (overlay unstartable/), so restart-server refuses to run
+  dist/broken/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- migration 0005 fails
+  dist/unstartable/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- its WSGI
+      application cannot be loaded (overlay unstartable/)
   dist/unhealthy/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- starts, but its
       /health answers 500 (overlay unhealthy/)
-  dist/zulip.git  -- bare repo, branch main, tags 9.4 10.0 10.1 (no prod-static)
+  dist/zulip.git  -- bare repo, branch main, tags 9.4 10.0 10.1 (no prebuilt assets)
 
-Skips all work when dist/.stamp matches the hash of the inputs.
+Skips all work when dist/.stamp matches the hash of the inputs.  The Python
+requirements (src/requirements/prod.txt, pinned with hashes) are downloaded
+from PyPI once into the wheel cache ($ZULIP_DOUBLE_WHEELS, default
+<repository>/.cache/release-wheels) and shipped in each release's
+wheelhouse/; later builds are offline.
 """
 import gzip
 import hashlib
@@ -21,30 +25,38 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "src")
-BROKEN_MIGRATIONS = os.path.join(HERE, "broken")
-# Files laid over the release tree of the unstartable variant.
+REQUIREMENTS = os.path.join(SRC, "requirements", "prod.txt")
+WHEELS = os.environ.get("ZULIP_DOUBLE_WHEELS",
+                        os.path.join(os.path.dirname(os.path.dirname(HERE)), ".cache", "release-wheels"))
+# Files laid over the release tree of each failing variant.
+BROKEN_OVERLAY = os.path.join(HERE, "broken")
 UNSTARTABLE_OVERLAY = os.path.join(HERE, "unstartable")
-# ... and of the unhealthy variant.
 UNHEALTHY_OVERLAY = os.path.join(HERE, "unhealthy")
 DIST = os.path.join(HERE, "dist")
 STAMP = os.path.join(DIST, ".stamp")
 MTIME = 1704067200  # 2024-01-01T00:00:00Z, for reproducible tarballs
 
-# version, feature level, migrations shipped, git commit date (None: tarball only)
+# 9.x ships three zerver migrations; 10.x replaces them with one squash (as
+# Zulip 10's 0001_squashed_0569 replaces 545) and adds 0004.
+MIGRATIONS_9 = ["0001_initial", "0002_attachment", "0003_realm_deactivated"]
+MIGRATIONS_10 = ["0001_squashed_0003", "0004_message_edit_history"]
+# version, feature level, zerver migrations shipped, git commit date
 RELEASES = [
-    ("9.4", 278, ["0001_initial"], "2024-11-20T12:00:00+00:00"),
-    ("10.0", 334, ["0001_initial", "0002_message_edit_history"], "2025-03-20T12:00:00+00:00"),
-    ("10.1", 335, ["0001_initial", "0002_message_edit_history"], "2025-04-01T12:00:00+00:00"),
+    ("9.4", 278, MIGRATIONS_9, "2024-11-20T12:00:00+00:00"),
+    ("10.0", 334, MIGRATIONS_10, "2025-03-20T12:00:00+00:00"),
+    ("10.1", 335, MIGRATIONS_10, "2025-04-01T12:00:00+00:00"),
 ]
-BROKEN = ("10.2", 336, ["0001_initial", "0002_message_edit_history", "0003_broken_rendered_content"])
-# 10.2 with 10.1's schema, for the variants that fail after the switch: unstartable
-# (its application fails to load) and unhealthy (its /health fails).
-LATE_10_2 = ("10.2", 336, ["0001_initial", "0002_message_edit_history"])
+BROKEN = ("10.2", 336, MIGRATIONS_10 + ["0005_broken_rendered_content"])
+# 10.2 with 10.1's schema, for the variants that fail after the switch:
+# unstartable (its application fails to load) and unhealthy (its /health fails).
+LATE_10_2 = ("10.2", 336, MIGRATIONS_10)
+VARIANTS = [("broken", BROKEN, BROKEN_OVERLAY), ("unstartable", LATE_10_2, UNSTARTABLE_OVERLAY),
+            ("unhealthy", LATE_10_2, UNHEALTHY_OVERLAY)]
 GIT_ONLY = {".gitignore"}
-TARBALL_ONLY = {"prod-static", "zulip-git-version"}
 
 
 def log(msg):
@@ -53,7 +65,7 @@ def log(msg):
 
 def input_hash():
     h = hashlib.sha256()
-    for base in (SRC, BROKEN_MIGRATIONS, UNSTARTABLE_OVERLAY, UNHEALTHY_OVERLAY):
+    for base in (SRC, BROKEN_OVERLAY, UNSTARTABLE_OVERLAY, UNHEALTHY_OVERLAY):
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
             for name in sorted(filenames):
@@ -70,28 +82,66 @@ def input_hash():
 
 def outputs():
     paths = [os.path.join(DIST, f"zulip-server-{v}.tar.gz") for v, *_ in RELEASES]
-    paths += [os.path.join(DIST, "SHA256SUMS"), os.path.join(DIST, "zulip.git", "HEAD"),
-              os.path.join(DIST, "broken", f"zulip-server-{BROKEN[0]}.tar.gz"),
-              os.path.join(DIST, "unstartable", f"zulip-server-{LATE_10_2[0]}.tar.gz"),
-              os.path.join(DIST, "unhealthy", f"zulip-server-{LATE_10_2[0]}.tar.gz")]
+    paths += [os.path.join(DIST, "SHA256SUMS"), os.path.join(DIST, "zulip.git", "HEAD")]
+    paths += [os.path.join(DIST, name, f"zulip-server-{release[0]}.tar.gz") for name, release, _ in VARIANTS]
     return paths
 
 
-def stage(version, feature_level, migrations, dest, overlay=None):
-    """Copy src/ into dest, keeping only this release's migrations, then lay
-    the overlay directory's files (if any) over it."""
+def requirements():
+    """(wheel name prefix, sha256) of every pinned requirement."""
+    wanted = []
+    with open(REQUIREMENTS) as f:
+        text = f.read().replace("\\\n", " ")
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            spec, _, digest = line.partition("--hash=sha256:")
+            name, _, version = spec.strip().partition("==")
+            wanted.append((f"{name.replace('-', '_')}-{version}", digest.strip()))
+    return wanted
+
+
+def fetch_wheels():
+    """The pinned wheels from the cache; pip downloads the missing ones (once)."""
+    def cached():
+        found = {}
+        for filename in sorted(os.listdir(WHEELS)) if os.path.isdir(WHEELS) else []:
+            for prefix, digest in requirements():
+                if filename.lower().startswith(prefix.lower() + "-") and filename.endswith(".whl"):
+                    with open(os.path.join(WHEELS, filename), "rb") as f:
+                        if hashlib.sha256(f.read()).hexdigest() == digest:
+                            found[prefix] = filename
+        return found
+
+    found = cached()
+    if len(found) < len(requirements()):
+        log(f"downloading the pinned wheels into {WHEELS} (once)")
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                        "--no-deps", "--only-binary=:all:", "--require-hashes", "-r", REQUIREMENTS, "-d", WHEELS],
+                       check=True)
+        found = cached()
+        missing = [prefix for prefix, _ in requirements() if prefix not in found]
+        if missing:
+            raise SystemExit(f"build: pip did not provide {', '.join(missing)}")
+    return [os.path.join(WHEELS, name) for name in sorted(found.values())]
+
+
+def stage(version, feature_level, migrations, dest, wheels, overlay=None):
+    """Copy src/ into dest, lay the overlay's files (if any) over it, keep only
+    this release's migrations, add the wheelhouse and version.py."""
     shutil.copytree(SRC, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     if overlay:
-        shutil.copytree(overlay, dest, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    mig_dir = os.path.join(dest, "migrations")
+        shutil.copytree(overlay, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    mig_dir = os.path.join(dest, "zerver", "migrations")
     for name in os.listdir(mig_dir):
-        if name.endswith(".sql") and name[:-4] not in migrations:
+        if name.endswith(".py") and not name.startswith("_") and name[:-3] not in migrations:
             os.unlink(os.path.join(mig_dir, name))
-    for name in migrations:
-        target = os.path.join(mig_dir, name + ".sql")
-        if not os.path.exists(target):
-            shutil.copy2(os.path.join(BROKEN_MIGRATIONS, name + ".sql"), target)
+    missing = [m for m in migrations if not os.path.exists(os.path.join(mig_dir, m + ".py"))]
+    if missing:
+        raise SystemExit(f"build: migrations not found: {missing}")
+    os.makedirs(os.path.join(dest, "wheelhouse"))
+    for wheel in wheels:
+        shutil.copy2(wheel, os.path.join(dest, "wheelhouse"))
     with open(os.path.join(dest, "version.py"), "w") as f:
         f.write(
             "# Test double of a Zulip server release, for the zulip.server Ansible\n"
@@ -99,6 +149,7 @@ def stage(version, feature_level, migrations, dest, overlay=None):
             f'ZULIP_VERSION = "{version}"\n'
             f'ZULIP_MERGE_BASE = "{version}"\n'
             f"API_FEATURE_LEVEL = {feature_level}\n"
+            "PROVISION_VERSION = (300, 0)\n"
         )
 
 
@@ -129,17 +180,20 @@ def make_tarball(tree, top, out_path):
         add(tar, tree, top)
     tmp = out_path + ".tmp"
     with open(tmp, "wb") as raw:
-        with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=9) as gz:
+        with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=1) as gz:
             gz.write(buf.getvalue())
     os.replace(tmp, out_path)
 
 
-def build_tarball(version, feature_level, migrations, out_dir, work, overlay=None):
+def build_tarball(version, feature_level, migrations, out_dir, work, wheels, overlay=None):
     top = f"zulip-server-{version}"
     tree = os.path.join(work, "tar", os.path.basename(out_dir), top)
-    stage(version, feature_level, migrations, tree, overlay)
-    subprocess.run([sys.executable, os.path.join(tree, "tools", "update-prod-static")],
-                   check=True, stdout=subprocess.DEVNULL)
+    stage(version, feature_level, migrations, tree, wheels, overlay)
+    # Prebuilt static assets, as a release tarball ships them.
+    subprocess.run([sys.executable, os.path.join(tree, "tools", "update-prod-static")], check=True,
+                   stdout=subprocess.DEVNULL,
+                   env=dict(os.environ, ZULIP_STATIC_ROOT=os.path.join(tree, "prod-static", "serve")))
+    shutil.rmtree(os.path.join(tree, "static"))
     with open(os.path.join(tree, "zulip-git-version"), "w") as f:
         f.write(f"{version}\n")
     os.makedirs(out_dir, exist_ok=True)
@@ -156,7 +210,7 @@ def write_sums(paths, sums_path):
                 f.write(f"{hashlib.sha256(t.read()).hexdigest()}  {os.path.basename(path)}\n")
 
 
-def build_git(work):
+def build_git(work, wheels):
     repo = os.path.join(work, "git-work")
     os.makedirs(repo)
     env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull,
@@ -175,7 +229,7 @@ def build_git(work):
                 path = os.path.join(repo, name)
                 shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
         tree = os.path.join(work, "git-stage", version)
-        stage(version, feature_level, migrations, tree)
+        stage(version, feature_level, migrations, tree, wheels)
         for name in os.listdir(tree):
             src = os.path.join(tree, name)
             dst = os.path.join(repo, name)
@@ -201,22 +255,20 @@ def main():
             if f.read().strip() == digest:
                 log("dist/ is up to date")
                 return 0
+    wheels = fetch_wheels()
     os.makedirs(DIST, exist_ok=True)
     if os.path.exists(STAMP):
         os.unlink(STAMP)
-    with tempfile.TemporaryDirectory(prefix="zulip-double-build.") as work:
-        tarballs = [build_tarball(v, fl, m, DIST, work) for v, fl, m, _ in RELEASES]
-        write_sums(tarballs, os.path.join(DIST, "SHA256SUMS"))
-        broken_dir = os.path.join(DIST, "broken")
-        broken = build_tarball(*BROKEN, broken_dir, work)
-        write_sums([broken], os.path.join(broken_dir, "SHA256SUMS"))
-        unstartable_dir = os.path.join(DIST, "unstartable")
-        unstartable = build_tarball(*LATE_10_2, unstartable_dir, work, overlay=UNSTARTABLE_OVERLAY)
-        write_sums([unstartable], os.path.join(unstartable_dir, "SHA256SUMS"))
-        unhealthy_dir = os.path.join(DIST, "unhealthy")
-        unhealthy = build_tarball(*LATE_10_2, unhealthy_dir, work, overlay=UNHEALTHY_OVERLAY)
-        write_sums([unhealthy], os.path.join(unhealthy_dir, "SHA256SUMS"))
-        build_git(work)
+    with tempfile.TemporaryDirectory(prefix="zulip-double-build.") as work, ThreadPoolExecutor(4) as pool:
+        # Threads: compression and the asset builds (subprocesses) release the GIL.
+        git = pool.submit(build_git, work, wheels)
+        tarballs = [pool.submit(build_tarball, v, fl, m, DIST, work, wheels) for v, fl, m, _ in RELEASES]
+        variants = [(name, pool.submit(build_tarball, *release, os.path.join(DIST, name), work, wheels, overlay))
+                    for name, release, overlay in VARIANTS]
+        write_sums([t.result() for t in tarballs], os.path.join(DIST, "SHA256SUMS"))
+        for name, tarball in variants:
+            write_sums([tarball.result()], os.path.join(DIST, name, "SHA256SUMS"))
+        git.result()
     with open(STAMP, "w") as f:
         f.write(digest + "\n")
     return 0

@@ -109,7 +109,7 @@ def env(tmp_path, monkeypatch):
         return m
 
     def restart(*args):
-        monkeypatch.setattr(sys, "argv", ["restart-server", "--skip-checks", *args])
+        monkeypatch.setattr(sys, "argv", ["restart-server", "--skip-checks", "--skip-client-reloads", *args])
         t0 = time.monotonic()
         rc = sc.restart_main()
         return rc, time.monotonic() - t0
@@ -218,14 +218,33 @@ def test_chain_reload_that_never_becomes_ready_fails(env, capsys):
     assert "django-workers.ready" in capsys.readouterr().err
 
 
+def test_clients_are_told_to_reload_unless_skipped(env, monkeypatch):
+    env.conf("")
+    fake = env.tmp / "deploy" / "scripts" / "reload-clients"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(f"#!/bin/sh\necho \"$*\" >> {env.tmp}/reloads\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(env.sc, "DEPLOY_DIR", str(env.tmp / "deploy"))
+    monkeypatch.setattr(sys, "argv", ["restart-server", "--skip-checks"])
+    assert env.sc.restart_main() == 0
+    assert (env.tmp / "reloads").read_text() == "--background\n"
+    assert env.restart()[0] == 0  # --skip-client-reloads
+    assert (env.tmp / "reloads").read_text() == "--background\n"
+
+
+def fake_django_wsgi(monkeypatch):
+    """Django's WSGI handler stand-in: the ready file is what is tested."""
+    module = types.ModuleType("django.core.wsgi")
+    module.get_wsgi_application = lambda: object()
+    monkeypatch.setitem(sys.modules, "django.core.wsgi", module)
+
+
 @pytest.mark.parametrize("worker_id, writes", [(1, False), (2, False), (3, True)])
 def test_wsgi_last_worker_writes_ready_file(tmp_path, monkeypatch, worker_id, writes):
     fake_uwsgi = types.SimpleNamespace(worker_id=lambda: worker_id, numproc=3)
-    fake_api = types.ModuleType("zerver.api")
-    fake_api.application = object()
     monkeypatch.setitem(sys.modules, "uwsgi", fake_uwsgi)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setitem(sys.modules, "zerver.api", fake_api)
+    fake_django_wsgi(monkeypatch)
     monkeypatch.setenv("ZULIP_STATE_DIR", str(tmp_path))
     load(os.path.join(SRC, "zproject", "wsgi.py"), "wsgi_under_test")
     assert (tmp_path / "django-workers.ready").exists() == writes
@@ -233,10 +252,8 @@ def test_wsgi_last_worker_writes_ready_file(tmp_path, monkeypatch, worker_id, wr
 
 
 def test_wsgi_outside_uwsgi_writes_nothing(tmp_path, monkeypatch):
-    fake_api = types.ModuleType("zerver.api")
-    fake_api.application = object()
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setitem(sys.modules, "zerver.api", fake_api)
+    fake_django_wsgi(monkeypatch)
     monkeypatch.setitem(sys.modules, "uwsgi", None)  # import uwsgi -> ImportError
     monkeypatch.setenv("ZULIP_STATE_DIR", str(tmp_path))
     load(os.path.join(SRC, "zproject", "wsgi.py"), "wsgi_under_test")

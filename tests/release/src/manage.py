@@ -1,27 +1,21 @@
 #!/usr/bin/env python3
 # Test double of a Zulip server release, for the zulip.server Ansible
-# collection tests.  NOT Zulip: a small stand-in honouring the deploy contract.
-"""Management commands (a Django-manage.py look-alike).  Run as the zulip user."""
+# collection tests.  NOT Zulip.  Written from scratch for those tests.
+"""Django's manage.py, as Zulip's: under the deployment's venv, never as root."""
 import os
 import sys
 
-DEPLOY_DIR = os.path.dirname(os.path.abspath(__file__))
-VENV = os.path.join(DEPLOY_DIR, "zulip-current-venv")
-VENV_PYTHON = os.path.join(VENV, "bin", "python3")
+BASE_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, BASE_DIR)
+from scripts.lib.setup_path import setup_path  # noqa: E402
 
-# Like Zulip: always run under the deployment's virtualenv when it exists.
-if os.path.exists(VENV_PYTHON) and os.path.realpath(sys.prefix) != os.path.realpath(VENV):
-    os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(__file__), *sys.argv[1:]])
-
-sys.path.insert(0, DEPLOY_DIR)
+setup_path()
 
 if __name__ == "__main__":
-    if os.geteuid() == 0:
-        sys.stderr.write(
-            "manage.py should not be run as root.  Use `su zulip` (or runuser -u zulip --) "
-            "to run it as the zulip user.\n"
-        )
-        sys.exit(1)
-    from zerver.commands import main
+    from scripts.lib.zulip_tools import assert_not_running_as_root
 
-    sys.exit(main(sys.argv[1:]))
+    assert_not_running_as_root()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zproject.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)

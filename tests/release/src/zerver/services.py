@@ -1,58 +1,35 @@
 # Test double of a Zulip server release, for the zulip.server Ansible
 # collection tests.  NOT Zulip.
-"""Clients for memcached (pylibmc, binary protocol + SASL), Redis and RabbitMQ."""
+"""Memcached (Django's cache: PyLibMCCache, binary protocol + SASL), Redis
+and RabbitMQ, configured from settings and secrets as Zulip configures them."""
 import json
 import threading
 import time
 
-from zproject.config import get_settings
+from django.conf import settings
+from django.core.cache import cache
 
 _local = threading.local()
 
 
 # ---------------------------------------------------------------- memcached
-def memcached():
-    client = getattr(_local, "memcached", None)
-    if client is None:
-        import pylibmc
-
-        s = get_settings()
-        kwargs = {"binary": True}
-        password = s.get_secret("memcached_password")
-        if password:  # SASL only when a password is configured
-            kwargs["username"] = s.MEMCACHED_USERNAME
-            kwargs["password"] = password
-        client = pylibmc.Client([s.MEMCACHED_LOCATION], **kwargs)
-        _local.memcached = client
-    return client
-
-
 def cache_get(key):
     try:
-        return memcached().get(key)
+        return cache.get(key)
     except Exception:
-        _local.memcached = None
         return None
 
 
 def cache_set(key, value, timeout=3600):
     try:
-        memcached().set(key, value, time=timeout)
+        cache.set(key, value, timeout)
     except Exception:
-        _local.memcached = None
-
-
-def cache_delete(key):
-    try:
-        memcached().delete(key)
-    except Exception:
-        _local.memcached = None
+        pass
 
 
 def check_memcached():
-    key = "zulip-health-check"
-    memcached().set(key, "ok", time=60)
-    if memcached().get(key) != "ok":
+    cache.set("zulip-health-check", "ok", 60)
+    if cache.get("zulip-health-check") != "ok":
         raise RuntimeError("memcached did not return the value just stored")
 
 
@@ -62,14 +39,8 @@ def redis_client():
     if client is None:
         import redis
 
-        s = get_settings()
-        client = redis.StrictRedis(
-            host=s.REDIS_HOST,
-            port=int(s.REDIS_PORT),
-            password=s.get_secret("redis_password"),
-            socket_timeout=5,
-            socket_connect_timeout=5,
-        )
+        client = redis.StrictRedis(host=settings.REDIS_HOST, port=int(settings.REDIS_PORT),
+                                   password=settings.REDIS_PASSWORD, socket_timeout=5, socket_connect_timeout=5)
         _local.redis = client
     return client
 
@@ -77,8 +48,7 @@ def redis_client():
 def rate_limit_hit(user_id, limit):
     """Count one request for user_id in the current minute; True if over limit."""
     key = f"zulip:ratelimit:user:{user_id}:{int(time.time() // 60)}"
-    r = redis_client()
-    pipe = r.pipeline()
+    pipe = redis_client().pipeline()
     pipe.incr(key)
     pipe.expire(key, 60)
     count, _ = pipe.execute()
@@ -94,12 +64,11 @@ def check_redis():
 def rabbitmq_parameters():
     import pika
 
-    s = get_settings()
     return pika.ConnectionParameters(
-        host=s.RABBITMQ_HOST,
-        port=int(s.RABBITMQ_PORT),
-        virtual_host=s.RABBITMQ_VHOST,
-        credentials=pika.PlainCredentials(s.RABBITMQ_USERNAME, s.get_secret("rabbitmq_password")),
+        host=settings.RABBITMQ_HOST,
+        port=int(settings.RABBITMQ_PORT),
+        virtual_host=settings.RABBITMQ_VHOST,
+        credentials=pika.PlainCredentials(settings.RABBITMQ_USERNAME, settings.RABBITMQ_PASSWORD or ""),
         heartbeat=30,
         blocked_connection_timeout=30,
         connection_attempts=1,
@@ -143,48 +112,24 @@ class QueuePublisher:
                     if queue_name not in self.declared:
                         self.channel.queue_declare(queue=queue_name, durable=True)
                         self.declared.add(queue_name)
-                    self.channel.basic_publish(
-                        exchange="",
-                        routing_key=queue_name,
-                        body=body,
-                        properties=pika.BasicProperties(delivery_mode=2),
-                    )
+                    self.channel.basic_publish(exchange="", routing_key=queue_name, body=body,
+                                               properties=pika.BasicProperties(delivery_mode=2))
                     return
                 except Exception:
                     self._close()
                     if attempt == 2:
                         raise
 
-    def check(self):
-        with self.lock:
-            try:
-                if self.connection is None or not self.connection.is_open:
-                    self._connect()
-                self.connection.process_data_events(time_limit=0)
-            except Exception:
-                self._close()
-                raise
 
-
-_publisher = None
-_publisher_lock = threading.Lock()
-
-
-def publisher():
-    global _publisher
-    with _publisher_lock:
-        if _publisher is None:
-            _publisher = QueuePublisher()
-        return _publisher
+_publisher = QueuePublisher()
 
 
 def queue_json_publish(queue_name, event):
-    publisher().publish(queue_name, event)
+    _publisher.publish(queue_name, event)
 
 
 def check_rabbitmq():
     # A fresh connection each time: proves the broker answers right now.
     import pika
 
-    conn = pika.BlockingConnection(rabbitmq_parameters())
-    conn.close()
+    pika.BlockingConnection(rabbitmq_parameters()).close()

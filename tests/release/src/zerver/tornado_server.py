@@ -2,6 +2,7 @@
 # collection tests.  NOT Zulip (and not Tornado: a threaded http.server).
 """`manage.py runtornado`: the real-time events server stand-in."""
 import json
+import logging
 import signal
 import sys
 import threading
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import version
 
+logger = logging.getLogger("zulip.tornado")
 POLL_SECONDS = 1.0
 EVENT_PATHS = ("/json/events", "/api/v1/events")
 
@@ -51,6 +53,22 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"result": "error", "msg": "Not found", "code": "NOT_FOUND"})
 
+    def do_POST(self):
+        # scripts/reload-clients: tell the connected clients to reload (the
+        # double keeps no event queues: it counts and logs the request).
+        path, params = self._params()
+        if path != "/api/internal/web_reload_clients":
+            self._send(404, {"result": "error", "msg": "Not found", "code": "NOT_FOUND"})
+            return
+        from django.conf import settings
+
+        if params.get("secret") != settings.SHARED_SECRET:
+            self._send(403, {"result": "error", "msg": "Access denied", "code": "UNAUTHORIZED"})
+            return
+        self.server.reloads += 1
+        logger.info("web_reload_clients: reload events requested (%d so far)", self.server.reloads)
+        self._send(200, {"result": "success", "msg": "", "sent_events": 0, "complete": True})
+
     def do_DELETE(self):
         path, _ = self._params()
         if path in EVENT_PATHS:
@@ -63,6 +81,7 @@ def run(addrport):
     host, _, port = addrport.rpartition(":")
     server = ThreadingHTTPServer((host or "127.0.0.1", int(port)), Handler)
     server.daemon_threads = True
+    server.reloads = 0
 
     def stop(signum, frame):
         sys.stderr.write(f"tornado: received signal {signum}, shutting down\n")

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from zerver import db, services
+from zerver import services
 
 logger = logging.getLogger("zulip.queue")
 
@@ -31,13 +31,16 @@ stopping = threading.Event()
 
 
 def consume_user_activity(event):
-    db.query(
-        "INSERT INTO zerver_useractivity (user_profile_id, query, count, last_visit) "
-        "VALUES (%s, %s, 1, to_timestamp(%s)) "
-        "ON CONFLICT (user_profile_id, query) DO UPDATE "
-        "SET count = zerver_useractivity.count + 1, last_visit = EXCLUDED.last_visit",
-        (event["user_profile_id"], event.get("query", "unknown"), event.get("time", time.time())),
-    )
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO zerver_useractivity (user_profile_id, query, count, last_visit) "
+            "VALUES (%s, %s, 1, to_timestamp(%s)) "
+            "ON CONFLICT (user_profile_id, query) DO UPDATE "
+            "SET count = zerver_useractivity.count + 1, last_visit = EXCLUDED.last_visit",
+            (event["user_profile_id"], event.get("query", "unknown"), event.get("time", time.time())),
+        )
 
 
 def consume_generic(queue_name):
@@ -69,10 +72,13 @@ def consume_forever(queue_name):
             backoff = 1
 
             def on_message(ch, method, properties, body):
+                from django.db import close_old_connections
+
                 try:
                     consume(json.loads(body))
                 except Exception:
                     logger.exception("%s: failed to process event; requeueing", queue_name)
+                    close_old_connections()  # a database that went away: reconnect next time
                     ch.basic_nack(method.delivery_tag, requeue=True)
                     time.sleep(1)
                     return

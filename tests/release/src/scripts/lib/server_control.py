@@ -29,6 +29,8 @@ ROLLING_RESTART_TIMEOUT = float(os.environ.get("ZULIP_ROLLING_RESTART_TIMEOUT", 
 POLL_INTERVAL = 0.1
 # Zulip's get_config() boolean coercion (scripts/lib/zulip_tools.py).
 TRUE_VALUES = ("1", "y", "t", "true", "yes", "enable", "enabled")
+# Run on the active app server only (zulip-once.conf); restarted like workers.
+ONCE_PROGRAMS = ("zulip_deliver_scheduled_emails", "zulip_deliver_scheduled_messages")
 
 
 def become_zulip():
@@ -58,7 +60,7 @@ def zulip_programs():
         sys.stderr.write("Cannot talk to supervisord (supervisorctl status failed).\n")
         sys.exit(1)
     names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
-    workers = [n for n in names if n.startswith("zulip-workers:")]
+    workers = [n for n in names if n.startswith("zulip-workers:") or n in ONCE_PROGRAMS]
     tornado = [n for n in names if n == "zulip-tornado" or n.startswith("zulip-tornado:")]
     django = [n for n in names if n == "zulip-django"]
     return workers, tornado, django
@@ -166,15 +168,18 @@ def restart_main():
     parser.add_argument("--skip-checks", action="store_true")
     parser.add_argument("--less-graceful", action="store_true",
                         help="restart uWSGI even when a rolling restart is possible")
+    parser.add_argument("--skip-client-reloads", action="store_true",
+                        help="do not tell the clients to reload afterwards")
     args, _ignored = parser.parse_known_args()
 
-    if not args.skip_checks and manage("checkconfig") != 0:
-        sys.stderr.write("checkconfig failed; not restarting.\n")
+    # As Zulip's: Django's system checks and a database connection first.
+    if not args.skip_checks and manage("check", "--database", "default") != 0:
+        sys.stderr.write("manage.py check failed; not restarting.\n")
         return 1
-    swap_current_symlink()
-    if args.fill_cache and manage("fill_memcached_caches", "--automated") != 0:
+    if args.fill_cache and manage("fill_memcached_caches", "--automated", "--skip-checks") != 0:
         sys.stderr.write("fill_memcached_caches failed.\n")
         return 1
+    swap_current_symlink()
     workers, tornado, django = zulip_programs()
     if not (workers or tornado or django):
         sys.stderr.write("No zulip-* programs are configured in supervisord.\n")
@@ -187,6 +192,8 @@ def restart_main():
         supervisorctl("restart", "zulip-tornado")
     if django:
         restart_django(graceful=not args.less_graceful)
+    if not args.skip_client_reloads:
+        subprocess.run([os.path.join(DEPLOY_DIR, "scripts", "reload-clients"), "--background"], check=True)
     print(f"Zulip test double restarted from {DEPLOY_DIR}")
     return 0
 

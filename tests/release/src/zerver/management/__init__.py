@@ -1,0 +1,2 @@
+# Test double of a Zulip server release, for the zulip.server Ansible
+# collection tests.  NOT Zulip.

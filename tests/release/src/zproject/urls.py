@@ -1,0 +1,25 @@
+# Test double of a Zulip server release, for the zulip.server Ansible
+# collection tests.  NOT Zulip.  Written from scratch for those tests.
+"""The URLs of Zulip's that the double serves (zproject/urls.py): the REST
+API subset the `zulip` client and the collection's tests use, /health,
+uploads, the logged-out pages and the realm creation link."""
+from django.urls import path, re_path
+
+from zerver import views
+
+urlpatterns = [
+    path("", views.home),
+    path("login/", views.login_page),
+    path("new/<str:creation_key>", views.realm_creation_link),
+    path("health", views.health),
+    path("api/v1/server_settings", views.server_settings),
+    path("api/v1/fetch_api_key", views.fetch_api_key),
+    path("api/v1/users/me", views.users_me),
+    path("api/v1/users", views.list_users),
+    path("api/v1/bots", views.create_bot),
+    path("api/v1/users/me/subscriptions", views.subscriptions),
+    path("api/v1/messages", views.messages),
+    path("api/v1/register", views.register),
+    re_path(r"^(?:api/v1|json)/user_uploads$", views.upload_file),
+    re_path(r"^user_uploads/(?P<realm_id>\d+)/(?P<filename>.+)$", views.serve_file),
+]

@@ -39,7 +39,8 @@ def zulip_showmigrations(text):
                 raise AnsibleFilterError(f"zulip_showmigrations: line {number} lists a migration before any app: {line!r}")
             name = f"{app}.{match.group('name')}"
             known.append(name)
-            (applied if match.group("mark") == "X" else unapplied).append(name)
+            # [-]: a squash Django counts as applied (all it replaces is), not recorded yet.
+            (unapplied if match.group("mark") == " " else applied).append(name)
             continue
         match = _APP_RE.match(line)
         if match:

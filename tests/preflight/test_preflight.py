@@ -27,7 +27,8 @@ def inventory(tmp_path, groups):
 def run(tmp_path, groups, **extra):
     release = tmp_path / "zulip-server-10.1.tar.gz"
     release.write_bytes(b"release bytes")
-    variables = {"zulip_release": str(release)}
+    # A valid EXTERNAL_HOST unless a test gives its own.
+    variables = {"zulip_release": str(release), "zulip_external_host": "zulip.example.net"}
     variables.update(extra)
     args = ["ansible-playbook", "-i", str(inventory(tmp_path, groups)), str(HERE / "preflight.yml")]
     for key, value in variables.items():
@@ -82,6 +83,35 @@ def test_url_without_sha256_refused(tmp_path):
     result = run(tmp_path, standalone(), zulip_release="https://download.example.org/zulip-server-10.1.tar.gz")
     assert result.returncode != 0
     assert "zulip_release_sha256" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["chat.example.com:8443", "zulip-up-app.lab.example", "1.2.3.4"])
+def test_a_valid_external_host_passes(tmp_path, value):
+    result = run(tmp_path, standalone(), zulip_external_host=value)
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_external_host_without_a_domain_part_refused(tmp_path):
+    result = run(tmp_path, standalone(), zulip_external_host="zulipchat")
+    assert result.returncode != 0
+    assert 'zulip_external_host="zulipchat" is refused' in result.stdout, result.stdout[-2000:]
+    assert "EXTERNAL_HOST (zulipchat) does not contain a domain part: add .local to the end" in result.stdout
+    assert "e.g. chat.example.com" in result.stdout
+
+
+def test_empty_external_host_refused(tmp_path):
+    result = run(tmp_path, standalone(), zulip_external_host="")
+    assert result.returncode != 0
+    assert 'zulip_external_host="" is refused' in result.stdout, result.stdout[-2000:]
+    assert "EXTERNAL_HOST must be set" in result.stdout
+
+
+def test_external_host_problems_listed_together(tmp_path):
+    result = run(tmp_path, standalone(), zulip_external_host="exämple.com:99999")
+    assert result.returncode != 0
+    assert 'zulip_external_host="exämple.com:99999" is refused' in result.stdout, result.stdout[-2000:]
+    assert "switch to punycode, xn--exmple-cua.com" in result.stdout
+    assert "has the port '99999', which is not a number from 1 to 65535" in result.stdout
 
 
 @pytest.mark.parametrize("variable", ["zulip_postgresql_memory_mb", "zulip_memcached_memory_mb", "zulip_app_frontend_uwsgi_processes"])

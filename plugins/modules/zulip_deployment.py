@@ -19,6 +19,8 @@ description:
     tarball (by SHA-256) is already unpacked is not unpacked again.
   - O(state=current) makes a deployment the current one.
   - O(state=purged) removes old deployment directories.
+  - O(state=static) copies a deployment's prebuilt static assets into O(static_dir), where nginx serves C(/static/)
+    from, as Zulip's install and upgrade scripts do.
   - The module does not take Zulip's deployment lock (C(deployments/lock)), run migrations or restart anything.
 options:
   state:
@@ -36,9 +38,18 @@ options:
         it differs), and removes C(next) if it points at O(path). Each symlink is replaced atomically.
       - V(purged) deletes the timestamp-named deployment directories beyond the O(keep) newest ones, never one that
         C(current), C(last) or C(next) points at.
+      - V(static) copies C(prod-static/serve) of O(path) over O(static_dir), like Zulip's
+        C(cp -rT prod-static/serve /home/zulip/prod-static). Nothing in O(static_dir) is ever deleted, so the hashed
+        asset names of the previous release stay served while browsers still run its pages during an upgrade.
+        Missing directories are created (mode C(0755), owned by O(owner):O(group)). A regular file is copied when it
+        is missing in O(static_dir) or differs in size, content, permission bits or owner; the copy is written to a
+        temporary file in the same directory and renamed over the old one, keeps the source's permission bits and is
+        owned by O(owner):O(group). Symlinks are copied as symlinks with the same target; an absolute target, or one
+        leading outside C(prod-static/serve), is refused. Fails if the deployment has no C(prod-static/serve)
+        (a release tarball ships it; a Git checkout needs C(tools/update-prod-static) run first).
     type: str
     required: true
-    choices: [unpacked, current, purged]
+    choices: [unpacked, current, purged, static]
   deployments_dir:
     description:
       - Directory holding the deployments and the C(current), C(last) and C(next) symlinks.
@@ -46,11 +57,11 @@ options:
     type: path
     default: /home/zulip/deployments
   owner:
-    description: User (name or number) that owns the unpacked files and the symlinks the module creates.
+    description: User (name or number) that owns the unpacked or copied files and the symlinks the module creates.
     type: str
     default: zulip
   group:
-    description: Group (name or number) that owns the unpacked files and the symlinks the module creates.
+    description: Group (name or number) that owns the unpacked or copied files and the symlinks the module creates.
     type: str
     default: zulip
   archive:
@@ -65,10 +76,17 @@ options:
     default: /etc/zulip/settings.py
   path:
     description:
-      - Deployment to make current. Required with O(state=current).
-      - Must be a directory directly under O(deployments_dir); symlinks are resolved first, so the C(next) symlink
-        may be given.
+      - Deployment to make current (O(state=current)) or to copy the static assets of (O(state=static)). Required with
+        these states.
+      - Must be a directory directly under O(deployments_dir); symlinks are resolved first, so the C(current) or
+        C(next) symlink may be given.
     type: path
+  static_dir:
+    description:
+      - Directory nginx serves C(/static/) from, which O(state=static) copies the assets into. Created (mode C(0755),
+        owned by O(owner):O(group)) if it is missing.
+    type: path
+    default: /home/zulip/prod-static
   keep:
     description:
       - Number of newest timestamp-named deployment directories O(state=purged) keeps, besides the ones C(current),
@@ -103,6 +121,11 @@ EXAMPLES = r"""
     state: current
     path: "{{ __zulip_app_frontend_deployment.path }}"
 
+- name: Copy its static assets where nginx serves them
+  zulip.server.zulip_deployment:
+    state: static
+    path: "{{ __zulip_app_frontend_deployment.path }}"
+
 - name: Remove old deployments
   zulip.server.zulip_deployment:
     state: purged
@@ -114,8 +137,8 @@ path:
   description:
     - The deployment directory for the tarball (with O(state=unpacked); in check mode, the path it would get if it is
       not unpacked yet).
-    - The resolved O(path) (with O(state=current)).
-  returned: state is unpacked or current
+    - The resolved O(path) (with O(state=current) or O(state=static)).
+  returned: state is unpacked, current or static
   type: str
   sample: /home/zulip/deployments/2025-01-31-14-05-09
 version:
@@ -139,6 +162,21 @@ removed:
   type: list
   elements: str
   sample: [/home/zulip/deployments/2024-06-01-10-00-00]
+static_dir:
+  description: Absolute path of O(static_dir).
+  returned: state is static
+  type: str
+  sample: /home/zulip/prod-static
+files:
+  description: Number of files (regular files and symlinks) in the deployment's C(prod-static/serve).
+  returned: state is static
+  type: int
+  sample: 4873
+copied:
+  description: Number of those files copied into O(static_dir) (or that would be, in check mode).
+  returned: state is static
+  type: int
+  sample: 212
 """
 
 import datetime
@@ -150,6 +188,7 @@ import posixpath
 import pwd
 import re
 import shutil
+import stat
 import tarfile
 import tempfile
 
@@ -381,8 +420,8 @@ def state_unpacked(module):
     return {"changed": True, "path": path, "version": version, "sha256": sha256}
 
 
-def state_current(module):
-    params = module.params
+def resolve_deployment(params):
+    """(deployments_dir, deployment) with symlinks resolved; the deployment must be directly under deployments_dir."""
     deployments_dir = os.path.realpath(params["deployments_dir"])
     requested = params["path"]
     path = os.path.realpath(requested)
@@ -390,6 +429,12 @@ def state_current(module):
         raise DeploymentError(f"{requested} is not a deployment directory directly under {deployments_dir}")
     if os.path.basename(path).startswith("."):
         raise DeploymentError(f"{requested} is a hidden directory, not a deployment")
+    return deployments_dir, path
+
+
+def state_current(module):
+    params = module.params
+    deployments_dir, path = resolve_deployment(params)
     uid, gid = resolve_ids(params["owner"], params["group"])
 
     current_link = os.path.join(deployments_dir, "current")
@@ -448,10 +493,148 @@ def state_purged(module):
     return {"changed": bool(removed), "removed": removed}
 
 
+def lstat_or_none(path):
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+def same_content(left_path, right_path):
+    """Whether two files of the same size hold the same bytes."""
+    with open(left_path, "rb") as left, open(right_path, "rb") as right:
+        while True:
+            block = left.read(1 << 20)
+            if block != right.read(1 << 20):
+                return False
+            if not block:
+                return True
+
+
+def copy_file(source, destination, mode, uid, gid):
+    """Copy source to destination atomically (temporary file in the same directory, then rename over)."""
+    directory, name = os.path.split(destination)
+    handle, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            os.fchown(out.fileno(), uid, gid)  # before fchmod: chown may clear set-id bits
+            os.fchmod(out.fileno(), mode)
+        os.replace(tmp, destination)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def make_directory(path, uid, gid):
+    os.mkdir(path)
+    os.chmod(path, 0o755)  # not subject to the umask, unlike mkdir's mode
+    os.chown(path, uid, gid)
+
+
+def check_static_link(serve, relative, link, target):
+    """Refuse a symlink of the serve tree whose target is absolute or leads outside the tree."""
+    lexical = posixpath.normpath(posixpath.join(posixpath.dirname(relative), target))
+    resolved = os.path.realpath(link)  # also catches chains of links that climb out together
+    if (
+        target.startswith("/")
+        or lexical == ".."
+        or lexical.startswith("../")
+        or (resolved != serve and not resolved.startswith(serve + os.sep))
+    ):
+        raise DeploymentError(f"symlink {link} -> {target} points outside {serve}; refusing to copy it")
+
+
+def state_static(module):
+    """Copy <deployment>/prod-static/serve over static_dir like Zulip's `cp -rT`, never deleting anything.
+
+    One walk of the source; each destination entry is lstat()ed once, and file contents are read only when the
+    sizes are equal.
+    """
+    params = module.params
+    check_mode = module.check_mode
+    path = resolve_deployment(params)[1]
+    serve = os.path.join(path, "prod-static", "serve")
+    if not os.path.isdir(serve):
+        raise DeploymentError(
+            f"{serve} does not exist or is not a directory: the deployment has no prebuilt static assets"
+            " (release tarballs ship them; in a Git deployment, build them first with tools/update-prod-static)"
+        )
+    serve = os.path.realpath(serve)
+    static_dir = os.path.abspath(params["static_dir"])
+    uid, gid = resolve_ids(params["owner"], params["group"])
+
+    changed = False
+    if not os.path.isdir(static_dir):
+        if os.path.lexists(static_dir):
+            raise DeploymentError(f"{static_dir} exists and is not a directory")
+        changed = True
+        if not check_mode:
+            os.makedirs(os.path.dirname(static_dir), exist_ok=True)
+            make_directory(static_dir, uid, gid)
+
+    files = copied = 0
+    pending = [""]
+    while pending:
+        relative_dir = pending.pop()
+        with os.scandir(os.path.join(serve, relative_dir)) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+        for entry in entries:
+            relative = posixpath.join(relative_dir, entry.name)
+            destination = os.path.join(static_dir, relative)
+            existing = lstat_or_none(destination)
+            # Never write through a symlink of static_dir, nor replace a directory there.
+            if existing is not None and stat.S_ISDIR(existing.st_mode) != entry.is_dir(follow_symlinks=False):
+                if stat.S_ISDIR(existing.st_mode):
+                    raise DeploymentError(f"{destination} is a directory, but {entry.path} is not")
+                raise DeploymentError(f"{destination} exists and is not a directory, but {entry.path} is one")
+            if entry.is_symlink():
+                files += 1
+                target = os.readlink(entry.path)
+                check_static_link(serve, relative, entry.path, target)
+                if existing is None or not stat.S_ISLNK(existing.st_mode) or os.readlink(destination) != target:
+                    copied += 1
+                    if not check_mode:
+                        replace_symlink(destination, target, uid, gid)
+            elif entry.is_dir(follow_symlinks=False):
+                if existing is None:
+                    changed = True
+                    if not check_mode:
+                        make_directory(destination, uid, gid)
+                pending.append(relative)
+            elif entry.is_file(follow_symlinks=False):
+                files += 1
+                source = entry.stat(follow_symlinks=False)
+                mode = stat.S_IMODE(source.st_mode)
+                if (
+                    existing is None
+                    or not stat.S_ISREG(existing.st_mode)
+                    or existing.st_size != source.st_size
+                    or stat.S_IMODE(existing.st_mode) != mode
+                    or (existing.st_uid, existing.st_gid) != (uid, gid)
+                    or not same_content(entry.path, destination)
+                ):
+                    copied += 1
+                    if not check_mode:
+                        copy_file(entry.path, destination, mode, uid, gid)
+            else:
+                raise DeploymentError(f"{entry.path} is not a file, directory or symlink")
+    return {
+        "changed": changed or bool(copied),
+        "path": path,
+        "static_dir": static_dir,
+        "files": files,
+        "copied": copied,
+    }
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
-            "state": {"type": "str", "required": True, "choices": ["unpacked", "current", "purged"]},
+            "state": {"type": "str", "required": True, "choices": ["unpacked", "current", "purged", "static"]},
             "deployments_dir": {"type": "path", "default": "/home/zulip/deployments"},
             "owner": {"type": "str", "default": "zulip"},
             "group": {"type": "str", "default": "zulip"},
@@ -459,14 +642,21 @@ def main():
             "settings_path": {"type": "path", "default": "/etc/zulip/settings.py"},
             "path": {"type": "path"},
             "keep": {"type": "int", "default": 3},
+            "static_dir": {"type": "path", "default": "/home/zulip/prod-static"},
         },
         required_if=[
             ("state", "unpacked", ("archive",)),
             ("state", "current", ("path",)),
+            ("state", "static", ("path",)),
         ],
         supports_check_mode=True,
     )
-    handlers = {"unpacked": state_unpacked, "current": state_current, "purged": state_purged}
+    handlers = {
+        "unpacked": state_unpacked,
+        "current": state_current,
+        "purged": state_purged,
+        "static": state_static,
+    }
     try:
         result = handlers[module.params["state"]](module)
     except DeploymentError as exc:

@@ -417,3 +417,219 @@ def test_full_cycle(run, tmp_path, monkeypatch):
     assert purged["removed"] == [paths[2], paths[1], paths[0]]
     assert os.readlink(ddir / "current") == paths[4]
     assert os.readlink(ddir / "last") == paths[3]
+
+
+# state=static
+
+
+def make_static_deploy(ddir, name, files, links=()):
+    """A deployment directory with prod-static/serve holding files {relative: text} and links {relative: target}."""
+    path = ddir / name
+    serve = path / "prod-static" / "serve"
+    serve.mkdir(parents=True)
+    for relative, text in files.items():
+        target = serve / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        target.chmod(0o755 if relative.endswith(".sh") else 0o644)
+    for relative, link in dict(links).items():
+        (serve / relative).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(link, serve / relative)
+    return str(path)
+
+
+def tree(root):
+    """{relative path: file text or '-> target'} of everything under root."""
+    found = {}
+    for directory, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            full = os.path.join(directory, name)
+            relative = os.path.relpath(full, root)
+            if os.path.islink(full):
+                found[relative] = "-> " + os.readlink(full)
+            elif os.path.isfile(full):
+                found[relative] = open(full).read()
+    return found
+
+
+ASSETS_1 = {
+    "webpack/app.1111.js": "app 1",
+    "webpack/app.1111.css": "css 1",
+    "images/logo.svg": "<svg/>",
+    "tools/run.sh": "#!/bin/sh\n",
+}
+
+
+def test_static_first_copy_then_idempotent(run, tmp_path):
+    ddir = deployments(tmp_path)
+    deploy = make_static_deploy(ddir, "2025-01-01-00-00-00", ASSETS_1, {"images/logo-link.svg": "logo.svg"})
+    os.symlink(deploy, ddir / "current")
+    static_dir = tmp_path / "prod-static"
+    args = {"state": "static", "path": str(ddir / "current"), "deployments_dir": str(ddir),
+            "static_dir": str(static_dir)}
+    result = run(args)
+    assert result["_rc"] == 0, result
+    assert result["changed"] is True
+    assert result["files"] == 5
+    assert result["copied"] == 5
+    assert result["path"] == deploy
+    assert result["static_dir"] == str(static_dir)
+    assert tree(static_dir) == dict(ASSETS_1, **{"images/logo-link.svg": "-> logo.svg"})
+    assert oct(os.stat(static_dir).st_mode & 0o777) == oct(0o755)
+    assert oct(os.stat(static_dir / "webpack").st_mode & 0o777) == oct(0o755)
+    assert oct(os.stat(static_dir / "webpack/app.1111.js").st_mode & 0o777) == oct(0o644)
+    assert oct(os.stat(static_dir / "tools/run.sh").st_mode & 0o777) == oct(0o755)
+    assert not [name for name in os.listdir(static_dir / "webpack") if name.startswith(".")]  # no temp files left
+
+    again = run(args)
+    assert again["changed"] is False
+    assert again["copied"] == 0
+    assert again["files"] == 5
+
+
+def test_static_copies_changed_file(run, tmp_path):
+    ddir = deployments(tmp_path)
+    deploy = make_static_deploy(ddir, "2025-01-01-00-00-00", ASSETS_1)
+    static_dir = tmp_path / "prod-static"
+    args = {"state": "static", "path": deploy, "deployments_dir": str(ddir), "static_dir": str(static_dir)}
+    run(args)
+    serve = os.path.join(deploy, "prod-static", "serve")
+    with open(os.path.join(serve, "images/logo.svg"), "w") as handle:
+        handle.write("<SVG/>")  # same size, other content
+    with open(os.path.join(serve, "webpack/app.1111.css"), "w") as handle:
+        handle.write("a longer css 1")  # other size
+    os.chmod(static_dir / "tools/run.sh", 0o600)  # same content, other mode
+    result = run(args)
+    assert result["changed"] is True
+    assert result["copied"] == 3
+    assert (static_dir / "images/logo.svg").read_text() == "<SVG/>"
+    assert (static_dir / "webpack/app.1111.css").read_text() == "a longer css 1"
+    assert oct(os.stat(static_dir / "tools/run.sh").st_mode & 0o777) == oct(0o755)
+
+
+def test_static_upgrade_keeps_old_assets(run, tmp_path):
+    ddir = deployments(tmp_path)
+    old = make_static_deploy(ddir, "2025-01-01-00-00-00", ASSETS_1)
+    new = make_static_deploy(ddir, "2025-02-01-00-00-00", {
+        "webpack/app.2222.js": "app 2",
+        "webpack/app.2222.css": "css 2",
+        "images/logo.svg": "<svg version='2'/>",
+    })
+    static_dir = tmp_path / "prod-static"
+    (static_dir / "unrelated").mkdir(parents=True)
+    (static_dir / "unrelated" / "keep.txt").write_text("mine")
+    run({"state": "static", "path": old, "deployments_dir": str(ddir), "static_dir": str(static_dir)})
+    result = run({"state": "static", "path": new, "deployments_dir": str(ddir), "static_dir": str(static_dir)})
+    assert result["changed"] is True
+    assert result["files"] == 3
+    assert result["copied"] == 3
+    assert tree(static_dir) == {
+        "webpack/app.1111.js": "app 1",
+        "webpack/app.1111.css": "css 1",
+        "webpack/app.2222.js": "app 2",
+        "webpack/app.2222.css": "css 2",
+        "images/logo.svg": "<svg version='2'/>",
+        "tools/run.sh": "#!/bin/sh\n",
+        "unrelated/keep.txt": "mine",
+    }
+
+
+def test_static_check_mode_writes_nothing(run, tmp_path):
+    ddir = deployments(tmp_path)
+    deploy = make_static_deploy(ddir, "2025-01-01-00-00-00", ASSETS_1, {"l": "images"})
+    static_dir = tmp_path / "prod-static"
+    args = {"state": "static", "path": deploy, "deployments_dir": str(ddir), "static_dir": str(static_dir)}
+    result = run(args, check_mode=True)
+    assert result["changed"] is True
+    assert result["files"] == 5
+    assert result["copied"] == 5
+    assert not os.path.lexists(static_dir)
+
+    run(args)
+    serve = os.path.join(deploy, "prod-static", "serve")
+    with open(os.path.join(serve, "webpack/app.1111.js"), "w") as handle:
+        handle.write("app 1 fixed")
+    os.mkdir(os.path.join(serve, "fonts"))
+    before = tree(static_dir)
+    result = run(args, check_mode=True)
+    assert result["changed"] is True
+    assert result["copied"] == 1
+    assert tree(static_dir) == before
+    assert not os.path.lexists(static_dir / "fonts")
+
+
+def test_static_without_prod_static_fails(run, tmp_path):
+    ddir = deployments(tmp_path)
+    (deploy,) = make_deploys(ddir, "2025-01-01-00-00-00")
+    static_dir = tmp_path / "prod-static"
+    for check_mode in (True, False):
+        result = run({"state": "static", "path": deploy, "deployments_dir": str(ddir), "static_dir": str(static_dir)},
+                     check_mode=check_mode)
+        assert result["failed"] is True
+        assert os.path.join(deploy, "prod-static", "serve") in result["msg"]
+        assert "tools/update-prod-static" in result["msg"]
+    assert not os.path.lexists(static_dir)
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../../../etc", "../../outside", "../a/b/l/../.."])
+def test_static_refuses_escaping_symlink(run, tmp_path, target):
+    ddir = deployments(tmp_path)
+    # a/b/l -> c is inside; z/evil -> ../a/b/l/../.. looks like a/ but climbs from c/ out of the tree
+    links = {"a/b/l": "../../c", "z/evil": target}
+    deploy = make_static_deploy(ddir, "2025-01-01-00-00-00", {"a/b/x.js": "x", "c/y.js": "y"}, links)
+    static_dir = tmp_path / "prod-static"
+    result = run({"state": "static", "path": deploy, "deployments_dir": str(ddir), "static_dir": str(static_dir)})
+    assert result["failed"] is True, result
+    assert "points outside" in result["msg"]
+    assert "z/evil" in result["msg"]
+    assert not os.path.lexists(static_dir / "z" / "evil")
+
+
+def test_static_refuses_non_deployment_and_obstacles(run, tmp_path):
+    ddir = deployments(tmp_path)
+    deploy = make_static_deploy(ddir, "2025-01-01-00-00-00", {"webpack/a.js": "a"})
+    static_dir = tmp_path / "prod-static"
+    elsewhere = make_static_deploy(tmp_path, "elsewhere", {"a.js": "a"})
+    result = run({"state": "static", "path": elsewhere, "deployments_dir": str(ddir), "static_dir": str(static_dir)})
+    assert "not a deployment directory directly under" in result["msg"]
+    result = run({"state": "static", "deployments_dir": str(ddir)})
+    assert result["failed"] is True
+    assert "path" in result["msg"]
+    # a symlink in static_dir where the release has a directory is not written through
+    static_dir.mkdir()
+    os.symlink(str(tmp_path), static_dir / "webpack")
+    result = run({"state": "static", "path": deploy, "deployments_dir": str(ddir), "static_dir": str(static_dir)})
+    assert result["failed"] is True
+    assert "is not a directory" in result["msg"]
+    assert not os.path.lexists(tmp_path / "a.js")
+
+
+def test_static_sets_owner_and_group(run, tmp_path, monkeypatch):
+    ddir = deployments(tmp_path)
+    deploy = make_static_deploy(ddir, "2025-01-01-00-00-00", {"webpack/a.js": "a"}, {"b.js": "webpack/a.js"})
+    static_dir = tmp_path / "prod-static"
+    args = {"state": "static", "path": deploy, "deployments_dir": str(ddir), "static_dir": str(static_dir)}
+    resolved = []
+    real_resolve_ids = zulip_deployment.resolve_ids
+
+    def recording_resolve_ids(owner, group):
+        resolved.append((owner, group))
+        return real_resolve_ids(owner, group)
+
+    monkeypatch.setattr(zulip_deployment, "resolve_ids", recording_resolve_ids)
+    run(args)
+    assert resolved == [(USER, GROUP)]
+    for relative in ("", "webpack", "webpack/a.js", "b.js"):
+        info = os.lstat(os.path.join(static_dir, relative))
+        assert (info.st_uid, info.st_gid) == (os.getuid(), os.getgid())
+    if os.geteuid() != 0:
+        return
+    # as root, numeric ids of no user: a file owned by someone else is copied again
+    result = run(dict(args, owner="54321", group="54322"))
+    assert result["changed"] is True
+    assert result["copied"] == 1  # the file; a symlink's owner is not compared
+    info = os.stat(static_dir / "webpack/a.js")
+    assert (info.st_uid, info.st_gid) == (54321, 54322)
+    assert run(dict(args, owner="54321", group="54322"))["changed"] is False
+    result = run(dict(args, owner="no-such-user-zulip-test"))
+    assert "user 'no-such-user-zulip-test' does not exist" in result["msg"]

@@ -65,10 +65,14 @@ def total_memory_mib(host):
     raise AssertionError("no MemTotal in /proc/meminfo")
 
 
-def secret(host, name):
+def secrets_of(host):
     parser = configparser.RawConfigParser()
     parser.read_string(host.file("/etc/zulip/zulip-secrets.conf").content_string)
-    return parser["secrets"][name]
+    return dict(parser["secrets"])
+
+
+def secret(host, name):
+    return secrets_of(host)[name]
 
 
 @pytest.fixture(scope="session")
@@ -76,12 +80,23 @@ def app_host():
     return get_host(active_app())
 
 
+BOT_RC = "/home/zulip/credentials/ops.zuliprc"
+# install.yml's opt-in organization, owner password and bot (README "The organization").
+OPT_IN = ["-e", "zulip_app_frontend_create_realm=true", "-e", "zulip_app_frontend_owner_password_file=true",
+          "-e", "zulip_app_frontend_bot_short_name=ops"]
+
+
 @pytest.fixture(scope="session")
 def zuliprc(app_host, tmp_path_factory):
     """The bot's zuliprc from the active app server, with its site resolved
     to the container and its CA the lab CA when the server was given a
-    certificate, else the server's own (self-signed) certificate."""
+    certificate, else the server's own (self-signed) certificate. A scenario
+    installed with the defaults (an organization creation link, no bot) gets
+    the organization and the bot from install.yml's opt-in variables first."""
     name = active_app()
+    if not app_host.file(BOT_RC).exists:
+        rc, out = run_playbook("install", "--tags", "zulip_app_frontend_initialize", *OPT_IN)
+        assert rc == 0, out[-3000:]
     address = app_host.run("hostname -I").stdout.split()[0]
     site_host = RUNNER.get_variables(name)["zulip_external_host"]
     real_getaddrinfo = socket.getaddrinfo
@@ -100,7 +115,7 @@ def zuliprc(app_host, tmp_path_factory):
     else:
         ca.write_text(app_host.file("/etc/ssl/certs/zulip.combined-chain.crt").content_string)
     rc = workdir / "zuliprc"
-    rc.write_text(app_host.file("/home/zulip/credentials/ops.zuliprc").content_string)
+    rc.write_text(app_host.file(BOT_RC).content_string)
     yield {"config_file": str(rc), "cert_bundle": str(ca), "site_host": site_host}
     socket.getaddrinfo = real_getaddrinfo
     os.environ.update(saved_env)

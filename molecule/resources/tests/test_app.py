@@ -1,16 +1,20 @@
 """The app frontend as an admin and a user see it."""
 
 import hashlib
+import io
 import os
+import re
 import ssl
 
 import pytest
 import requests
+import urllib3
 import zulip
 
 from conftest import active_app, app_variables, get_host, hosts_in, total_memory_mib
 
 APPS = hosts_in("zulip_app_frontend")
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # requests to an address, not the name
 ONCE_PROGRAMS = ("zulip_deliver_scheduled_emails", "zulip_deliver_scheduled_messages")
 ONCE_CRONS = ("archive-messages", "send-digest-emails", "update-analytics-counts")
 
@@ -109,3 +113,80 @@ def test_release_deployed_is_the_one_given(name):
         want = hashlib.sha256(f.read()).hexdigest()
     assert host.file(f"/home/zulip/archives/{tarball}").sha256sum == want
     assert host.file("/home/zulip/deployments/current").is_symlink
+
+
+def local_get(name, path, **kwargs):
+    """A request to this app server's own nginx, for its EXTERNAL_HOST."""
+    scheme = "http" if app_variables(name).get("zulip_app_frontend_http_only") else "https"
+    return requests.get(f"{scheme}://{address(get_host(name))}{path}", verify=False, allow_redirects=False, timeout=20,
+                        headers={"Host": app_variables(name)["zulip_external_host"]}, **kwargs)
+
+
+def page_assets(name):
+    """The asset URLs the logged-out page (/ redirects to /login/) names."""
+    home = local_get(name, "/")
+    assert home.status_code == 302 and home.headers["Location"] == "/login/", home.text[:500]
+    page = local_get(name, "/login/")
+    assert page.status_code == 200, page.text[:500]
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert urls, page.text
+    return urls
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_every_asset_the_page_names_is_served_by_nginx(name):
+    """As browsers load them: each asset URL of the page, through nginx, is the
+    release's own file (nginx serves /static/ from /home/zulip/prod-static)."""
+    host = get_host(name)
+    external_host = app_variables(name)["zulip_external_host"]
+    for url in page_assets(name):
+        assert url.startswith(f"https://{external_host}/static/"), url
+        path = url.split(external_host, 1)[1]
+        reply = local_get(name, path)
+        assert reply.status_code == 200, f"{url}: {reply.status_code}"
+        shipped = host.file("/home/zulip/deployments/current/prod-static/serve/" + path[len("/static/"):])
+        assert reply.content == shipped.content, url
+
+
+def test_a_file_uploaded_through_nginx_downloads_through_nginx(zuliprc):
+    """multipart upload with the API client; the download is Django's access
+    check, then nginx sending the file from LOCAL_UPLOADS_DIR."""
+    client = zulip.Client(config_file=zuliprc["config_file"], cert_bundle=zuliprc["cert_bundle"])
+    content = os.urandom(2048) + b"\nzulip.server upload test\n"
+    upload = io.BytesIO(content)
+    upload.name = "lab report.bin"
+    reply = client.upload_file(upload)
+    assert reply["result"] == "success", reply
+    url = reply["url"]
+    assert url.startswith("/user_uploads/") and url.endswith("/lab-report.bin"), url
+    download = requests.get(client.base_url.rsplit("/api", 1)[0] + url, auth=(client.email, client.api_key),
+                            verify=zuliprc["cert_bundle"], timeout=20)
+    assert download.status_code == 200, download.text[:300]
+    assert download.content == content
+    assert "X-Accel-Redirect" not in download.headers
+    anonymous = requests.get(client.base_url.rsplit("/api", 1)[0] + url, verify=zuliprc["cert_bundle"], timeout=20,
+                             allow_redirects=False)
+    assert anonymous.status_code != 200 and content not in anonymous.content  # no credentials, no file
+
+
+# Runs as zulip in the current deployment: Django's own connection (settings.py
+# and libpq's defaults), then what the server says about it.
+DJANGO_DB = ("from django.db import connection; c = connection.cursor(); "
+             "c.execute('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()'); "
+             "print(c.fetchone()[0], connection.connection.get_dsn_parameters().get('sslmode'))")
+REMOTE_DB_APPS = [name for name in APPS if name not in hosts_in("zulip_postgresql") + hosts_in("zulip_postgresql_replica")]
+
+
+@pytest.mark.parametrize("name", REMOTE_DB_APPS)
+def test_a_remote_database_is_verified_with_zulips_settings_only(name):
+    host = get_host(name)
+    shell = f"cd /home/zulip/deployments/current && runuser -u zulip -- ./manage.py shell -c \"{DJANGO_DB}\""
+    assert host.check_output(shell).splitlines()[-1] == "True verify-full"
+    # The CA is libpq's default for the zulip user: without it, verify-full refuses.
+    root = "/home/zulip/.postgresql/root.crt"
+    host.check_output(f"mv {root} {root}.away")
+    try:
+        refused = host.run(shell)
+    finally:
+        host.check_output(f"mv {root}.away {root}")
+    assert refused.rc != 0 and "root certificate file" in refused.stderr, refused.stderr[-500:]

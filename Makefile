@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # Scenarios run by `make test`, in order (one at a time: 2 cores). `lab`
 # (systemd in the lab's containers, Debian 12 and 13) runs on demand:
 # every scenario below boots the same containers.
-SCENARIOS ?= upgrade split failover
+SCENARIOS ?= upgrade split
 S ?= lab
 B ?= install
 ENV := source lab/env.sh &&

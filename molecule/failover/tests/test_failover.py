@@ -257,10 +257,12 @@ def test_the_hot_spare_app_server_takes_the_active_role(zuliprc):
     # The spare serves: a message sent through it is stored.
     address = spare.run("hostname -I").stdout.split()[0]
     content = f"through the spare {time.time()}"
+    # https, or http on a spare behind a TLS-terminating proxy (http_only).
+    scheme, port = ("http", 80) if lab_common.app_variables(SPARE).get("zulip_app_frontend_http_only") else ("https", 443)
     sent = spare.run(
-        "curl -sk --resolve %s:443:%s -u %s https://%s/api/v1/messages "
+        "curl -sk --resolve %s:%s:%s -u %s %s://%s/api/v1/messages "
         "-d type=stream -d to=general -d topic=spare -d content=%s",
-        zuliprc["site_host"], address, bot_credentials(zuliprc), zuliprc["site_host"], content)
+        zuliprc["site_host"], str(port), address, bot_credentials(zuliprc), scheme, zuliprc["site_host"], content)
     assert '"result":"success"' in sent.stdout.replace(" ", ""), sent.stdout
     primary = next(name for name in (DB1, DB2) if is_primary(name))
     assert content in sql(primary, "SELECT content FROM zulip.zerver_message ORDER BY id DESC LIMIT 1", "zulip")

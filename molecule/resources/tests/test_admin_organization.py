@@ -9,7 +9,7 @@ import re
 import requests
 import urllib3
 
-from conftest import active_app, app_variables, get_host, hosts_in
+from lab_helpers import active_app, app_variables, get_host, hosts_in
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # requests to an address, not the name
 LINK = "/home/zulip/credentials/realm-creation-link"

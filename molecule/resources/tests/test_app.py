@@ -11,7 +11,7 @@ import requests
 import urllib3
 import zulip
 
-from conftest import active_app, app_variables, get_host, hosts_in, total_memory_mib
+from lab_helpers import active_app, app_variables, get_host, hosts_in, total_memory_mib
 
 APPS = hosts_in("zulip_app_frontend")
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # requests to an address, not the name

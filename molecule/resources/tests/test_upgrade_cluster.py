@@ -10,7 +10,7 @@ import os
 import pytest
 import zulip
 
-from conftest import active_app, app_variables, get_host, hosts_in, run_playbook
+from lab_helpers import active_app, app_variables, get_host, hosts_in, run_playbook
 
 APPS = hosts_in("zulip_app_frontend")
 PASSIVE = [name for name in APPS if name != active_app()]

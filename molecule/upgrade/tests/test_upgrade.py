@@ -264,6 +264,15 @@ def test_upgrade_to_b_from_tarball_crosses_the_squash_migrates_and_keeps_message
         time.sleep(0.5)
 
 
+def test_install_with_the_release_the_upgrade_replaced_is_refused(host):
+    """The inventory still names 9.4: install.yml must not run it on 10.0's schema."""
+    current = link(host, "current")
+    result = playbook("install")
+    assert_failed(result, "zulip_release=", "does not know the database's schema", "zerver - 0004_message_edit_history")
+    assert link(host, "current") == current
+    assert served_version(host) == "10.0"
+
+
 def test_same_release_again_changes_nothing(host):
     result = playbook("upgrade", zulip_release=f"{DIST}/zulip-server-10.0.tar.gz")
     assert_ok(result)

@@ -199,6 +199,16 @@ def test_django_not_running_is_started_not_chain_reloaded(env):
     assert "restart zulip-django" in env.calls()
 
 
+def test_less_graceful_stops_every_worker_first_and_starts_them_last(env):
+    env.conf(ROLLING)
+    rc, _ = env.restart("--less-graceful")
+    assert rc == 0
+    calls = env.calls()
+    assert "stop zulip-workers:zulip_events" in calls and "restart zulip-workers:zulip_events" not in calls
+    assert calls.index("stop zulip-workers:zulip_events") < calls.index("restart zulip-django") \
+        < calls.index("start zulip-workers:zulip_events")
+
+
 def test_less_graceful_restarts_django(env):
     env.conf(ROLLING)
     master = env.master()

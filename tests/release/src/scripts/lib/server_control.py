@@ -184,14 +184,20 @@ def restart_main():
     if not (workers or tornado or django):
         sys.stderr.write("No zulip-* programs are configured in supervisord.\n")
         return 1
-    for name in workers:  # one at a time
-        supervisorctl("restart", name)
+    if args.less_graceful:  # as Zulip's: every worker stopped now, started at the end
+        if workers:
+            supervisorctl("stop", *workers)
+    else:
+        for name in workers:  # one at a time
+            supervisorctl("restart", name)
     if any(":" in n for n in tornado):
         supervisorctl("restart", "zulip-tornado:*")
     elif tornado:
         supervisorctl("restart", "zulip-tornado")
     if django:
         restart_django(graceful=not args.less_graceful)
+    if args.less_graceful and workers:
+        supervisorctl("start", *workers)
     if not args.skip_client_reloads:
         subprocess.run([os.path.join(DEPLOY_DIR, "scripts", "reload-clients"), "--background"], check=True)
     print(f"Zulip test double restarted from {DEPLOY_DIR}")

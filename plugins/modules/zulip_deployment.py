@@ -45,8 +45,8 @@ options:
         is missing in O(static_dir) or differs in size, content, permission bits or owner; the copy is written to a
         temporary file in the same directory and renamed over the old one, keeps the source's permission bits and is
         owned by O(owner):O(group). Symlinks are copied as symlinks with the same target; an absolute target, or one
-        leading outside C(prod-static/serve), is refused. Fails if the deployment has no C(prod-static/serve)
-        (a release tarball ships it; a Git checkout needs C(tools/update-prod-static) run first).
+        leading outside C(prod-static/serve), is refused. Fails if the deployment has no C(prod-static/serve) (a
+        release tarball ships it; a Git checkout has none, its C(tools/update-prod-static) builds into O(static_dir)).
     type: str
     required: true
     choices: [unpacked, current, purged, static]
@@ -561,7 +561,7 @@ def state_static(module):
     if not os.path.isdir(serve):
         raise DeploymentError(
             f"{serve} does not exist or is not a directory: the deployment has no prebuilt static assets"
-            " (release tarballs ship them; in a Git deployment, build them first with tools/update-prod-static)"
+            " (release tarballs ship them; a Git deployment builds its own with tools/update-prod-static)"
         )
     serve = os.path.realpath(serve)
     static_dir = os.path.abspath(params["static_dir"])

@@ -46,7 +46,7 @@ def test_tarball_layout(version):
         assert all(n == top or n.startswith(top + "/") for n in names)
         text = read(tar, f"{top}/version.py")
         assert f'ZULIP_VERSION = "{version}"' in text
-        assert f'ZULIP_MERGE_BASE = "{version}"' in text
+        assert read(tar, f"{top}/zulip-git-version") == f"{version}\n{version}\n"
         manage = tar.getmember(f"{top}/manage.py")
         assert manage.mode & 0o111
         assert read(tar, f"{top}/manage.py").startswith("#!/usr/bin/env python3\n")

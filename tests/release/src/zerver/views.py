@@ -232,7 +232,8 @@ def create_bot(request, user):
                       bot_type=int(json_param(request, "bot_type", 1)))
     bot.set_unusable_password()
     bot.save()
-    return json_success(api_key=bot.api_key, user_id=bot.id, email=bot.email)
+    # As Zulip's add_bot_backend: no email in the answer.
+    return json_success(api_key=bot.api_key, user_id=bot.id, avatar_url=None)
 
 
 @api_view(["GET", "POST"])

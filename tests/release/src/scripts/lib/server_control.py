@@ -170,7 +170,7 @@ def restart_main():
                         help="restart uWSGI even when a rolling restart is possible")
     parser.add_argument("--skip-client-reloads", action="store_true",
                         help="do not tell the clients to reload afterwards")
-    args, _ignored = parser.parse_known_args()
+    args = parser.parse_args()  # unknown options fail, as Zulip's
 
     # As Zulip's: Django's system checks and a database connection first.
     if not args.skip_checks and manage("check", "--database", "default") != 0:

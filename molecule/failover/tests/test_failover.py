@@ -245,7 +245,7 @@ def test_a_primary_that_could_not_be_fenced_fences_itself_when_it_comes_back(zul
 
 def test_the_hot_spare_app_server_takes_the_active_role(zuliprc):
     rc, output = playbook("failover", "-e", "zulip_failover_mode=app", "-e", f"zulip_failover_target={SPARE}",
-                          "-e", f"zulip_failover_floating_address={FLOATING}")
+                          "-e", f"zulip_failover_floating_address={FLOATING}", *lab_common.release_running_on(SPARE))
     assert rc == 0, output[-5000:]
     spare, old = host(SPARE), host(APP)
     assert spare.file("/etc/supervisor/conf.d/zulip/zulip-once.conf").exists

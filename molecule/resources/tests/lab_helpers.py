@@ -2,6 +2,8 @@
 own name: several scenarios mix these tests with others that have a conftest)."""
 
 import configparser
+import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -40,6 +42,19 @@ def run_playbook(name, *extra):
          os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", f"{name}.yml"), *extra],
         env=env, capture_output=True, text=True, timeout=900, check=False)
     return run.returncode, run.stdout + run.stderr
+
+
+def release_running_on(name):
+    """Extra variables naming the test release an app server runs now (the
+    inventory names the one it was installed with: a test that upgraded the
+    cluster leaves it stale, as an administrator updates theirs)."""
+    version = get_host(name).check_output(
+        "cd /home/zulip/deployments/current && python3 -c 'import version; print(version.ZULIP_VERSION)'")
+    tarball = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "tests", "release", "dist",
+                           f"zulip-server-{version}.tar.gz")
+    with open(tarball, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    return ["-e", json.dumps({"zulip_release": tarball, "zulip_release_sha256": digest})]
 
 
 def app_variables(name):

@@ -106,50 +106,17 @@ recorded:
   sample: {"/etc/zulip/zulip.conf": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
 """
 
-import datetime
-import json
 import os
-import shutil
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-
-
-def read_manifest(path):
-    """path -> sha256 from the manifest; empty when there is none yet."""
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        return {}
-    return {name: entry["sha256"] for name, entry in data.get("files", {}).items()}
-
-
-def write_manifest(path, files):
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    data = {"comment": "Files the zulip.server collection rendered, with the SHA-256 of what it wrote.",
-            "files": {name: {"sha256": files[name]} for name in sorted(files)}}
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".rendered-")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2)
-        f.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
-def sha256(module, path):
-    """The file's SHA-256, or None when it is not a regular file."""
-    return module.sha256(path) if os.path.isfile(path) else None
+from ansible_collections.zulip.server.plugins.module_utils.rendered import (
+    BACKUP_DIR, MANIFEST, backup_path, backup_stamp, keep_copy, read_manifest, sha256, warn_edited, write_manifest)
 
 
 def edited_files(module, recorded, paths=None):
     """Recorded files (among paths, when given) that exist and differ from their record."""
     names = recorded if paths is None else [p for p in paths if p in recorded]
-    return sorted(p for p in names if sha256(module, p) not in (None, recorded[p]))
-
-
-def backup_path(backup_dir, stamp, path):
-    return os.path.join(backup_dir, stamp, path.lstrip("/"))
+    return sorted(p for p in names if sha256(p) not in (None, recorded[p]))
 
 
 def check(module, p):
@@ -157,18 +124,15 @@ def check(module, p):
     edited = edited_files(module, recorded, p["paths"])
     result = {"changed": False, "edited": edited}
     if p["backup"]:
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+        stamp = backup_stamp()
         result["backups"] = {path: backup_path(p["backup_dir"], stamp, path) for path in edited}
         result["changed"] = bool(edited)
         if edited and not module.check_mode:
             os.makedirs(p["backup_dir"], mode=0o700, exist_ok=True)
             for path, copy in result["backups"].items():
-                os.makedirs(os.path.dirname(copy), mode=0o700, exist_ok=True)
-                shutil.copy2(path, copy)
+                keep_copy(path, copy)
     for path in edited:
-        verb = "would be" if module.check_mode else "is"
-        kept = f" A copy of the edited file {verb} kept in {result['backups'][path]}." if p["backup"] else ""
-        module.warn(f"{path} was edited by hand since zulip.server last wrote it.{kept} {p['note']}".strip())
+        warn_edited(module, path, result.get("backups", {}).get(path), p["note"])
     return result
 
 
@@ -176,7 +140,7 @@ def record(module, p):
     recorded = read_manifest(p["manifest"])
     files = dict(recorded)
     for path in p["paths"]:
-        checksum = sha256(module, path)
+        checksum = sha256(path)
         if checksum is None:
             files.pop(path, None)
         else:
@@ -192,9 +156,9 @@ def main():
         argument_spec={
             "state": {"type": "str", "required": True, "choices": ["checked", "recorded"]},
             "paths": {"type": "list", "elements": "path"},
-            "manifest": {"type": "path", "default": "/var/lib/zulip-server/rendered.json"},
+            "manifest": {"type": "path", "default": MANIFEST},
             "backup": {"type": "bool", "default": False},
-            "backup_dir": {"type": "path", "default": "/var/lib/zulip-server/hand-edited"},
+            "backup_dir": {"type": "path", "default": BACKUP_DIR},
             "note": {"type": "str", "default": ""},
         },
         required_if=[("state", "recorded", ["paths"])],

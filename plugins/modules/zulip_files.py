@@ -1,0 +1,336 @@
+#!/usr/bin/python
+# Copyright: contributors to the zulip.server collection
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: zulip_files
+author: zulip.server maintainers
+version_added: "0.2.0"
+short_description: Write a set of directories and config files in one call, keeping hand edits
+description:
+  - Makes each of O(directories) exist, each of O(files) hold its content, and both have their owner, group and
+    mode, and removes each of O(absent), in one call per host. A role renders its templates on the controller
+    (C(lookup('template'))) and passes them here, instead of one C(file) or C(template) task per path.
+  - A file is rewritten (atomically, a temporary file renamed into place) only when its content differs; an owner,
+    group or mode that drifted is set without rewriting it.
+  - Keeps the record of what the collection wrote (README "Hand-edited config files"), shared with
+    M(zulip.server.zulip_rendered_files). A file recorded there whose content no longer matches was edited by hand
+    since; before it is rewritten or removed it is copied to O(backup_dir)C(/<UTC time>/<its path>) and a warning
+    names it and the copy.
+options:
+  directories:
+    description: Directories to create (with their missing parents, owned by root, mode C(0755)), before O(files).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      owner:
+        description: Owner (name).
+        type: str
+        default: root
+      group:
+        description: Group (name).
+        type: str
+        default: root
+      mode:
+        description: Mode, octal, as a string (V("0750")).
+        type: str
+        default: "0755"
+  files:
+    description: The files to write.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path. Its directory must exist (in check mode it may be missing).
+        type: path
+        required: true
+      content:
+        description: The whole content of the file.
+        type: str
+        required: true
+      owner:
+        description: Owner (name).
+        type: str
+        default: root
+      group:
+        description: Group (name).
+        type: str
+        default: root
+      mode:
+        description: Mode, octal, as a string (V("0640")).
+        type: str
+        default: "0644"
+  absent:
+    description: Absolute paths of files to remove when they exist.
+    type: list
+    elements: path
+    default: []
+  record:
+    description:
+      - Record the files in O(manifest) and copy hand edits aside. V(false) for files that hold a secret, which must
+        not be copied.
+    type: bool
+    default: true
+  manifest:
+    description: The record of the files the collection wrote (JSON).
+    type: path
+    default: /var/lib/zulip-server/rendered.json
+  backup_dir:
+    description: Where hand-edited files are copied before they are rewritten or removed (mode C(0700)).
+    type: path
+    default: /var/lib/zulip-server/hand-edited
+  note:
+    description: Sentence added to each hand-edit warning, e.g. where local changes belong.
+    type: str
+    default: ""
+attributes:
+  check_mode:
+    description: Reports what would change (and the hand edits) and writes nothing.
+    support: full
+  diff_mode:
+    description: One diff per file whose content or presence changes.
+    support: full
+  platform:
+    description: Any POSIX host.
+    platforms: posix
+"""
+
+EXAMPLES = r"""
+- name: Render settings.py and uwsgi.ini
+  zulip.server.zulip_files:
+    files:
+      - path: /etc/zulip/settings.py
+        content: "{{ lookup('ansible.builtin.template', 'settings.py.j2') }}"
+        owner: zulip
+        group: zulip
+      - path: /etc/zulip/uwsgi.ini
+        content: "{{ lookup('ansible.builtin.template', 'uwsgi.ini.j2') }}"
+    absent: [/etc/cron.d/zulip-once-job]
+    note: Put local settings in zulip_app_frontend_settings_extra.
+"""
+
+RETURN = r"""
+changed_files:
+  description: The directories and files created, written, given new attributes, or removed (as they would be, in
+    check mode), sorted.
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/zulip/settings.py]
+edited:
+  description: Recorded files that were edited by hand and are rewritten or removed by this run, sorted.
+  returned: always
+  type: list
+  elements: str
+backups:
+  description: For each hand-edited file, where its copy was (or, in check mode, would be) written.
+  returned: always
+  type: dict
+"""
+
+import grp
+import os
+import pwd
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zulip.server.plugins.module_utils.rendered import (
+    BACKUP_DIR, MANIFEST, backup_path, backup_stamp, keep_copy, read_manifest, sha256_bytes,
+    warn_edited, write_manifest)
+
+
+def read(path):
+    """The file's bytes, or None when there is none."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def ids(module, spec):
+    """(uid, gid) for the file's owner and group; None for a name unknown in check mode
+    (a user the same run creates)."""
+    out = []
+    for lookup, name in ((pwd.getpwnam, spec["owner"]), (grp.getgrnam, spec["group"])):
+        try:
+            out.append(lookup(name)[2])
+        except KeyError:
+            if not module.check_mode:
+                module.fail_json(msg=f"{spec['path']}: no such user or group: {name}")
+            out.append(None)
+    return tuple(out)
+
+
+def mode_of(module, spec):
+    try:
+        return int(spec["mode"], 8)
+    except ValueError:
+        module.fail_json(msg=f"{spec['path']}: mode must be octal, e.g. 0644: {spec['mode']}")
+
+
+def write(path, data, uid, gid, mode):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=f".{os.path.basename(path)}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chown(tmp, uid, gid)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def diff(path, before, after):
+    return {"before_header": path, "after_header": path,
+            "before": "" if before is None else before.decode(errors="replace"),
+            "after": "" if after is None else after.decode(errors="replace")}
+
+
+class Run:
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.record = read_manifest(self.p["manifest"]) if self.p["record"] else None
+        self.new_record = None if self.record is None else dict(self.record)
+        self.stamp = backup_stamp()
+        self.result = {"changed_files": [], "edited": [], "backups": {}}
+        self.diffs = []
+
+    def keep_hand_edit(self, path, current):
+        """Copy a recorded file that was edited by hand aside before it is replaced."""
+        if self.record is None or path not in self.record or sha256_bytes(current) == self.record[path]:
+            return
+        copy = backup_path(self.p["backup_dir"], self.stamp, path)
+        if not self.module.check_mode:
+            os.makedirs(self.p["backup_dir"], mode=0o700, exist_ok=True)
+            keep_copy(path, copy)
+        self.result["edited"].append(path)
+        self.result["backups"][path] = copy
+        warn_edited(self.module, path, copy, self.p["note"])
+
+    def attributes(self, path, mode, uid, gid):
+        """Set a drifted mode, owner or group; True when one had drifted."""
+        st = os.stat(path)
+        if (st.st_mode & 0o7777, st.st_uid, st.st_gid) == (mode, uid, gid):
+            return False
+        if not self.module.check_mode:
+            os.chown(path, uid, gid)
+            os.chmod(path, mode)
+        return True
+
+    def directory(self, spec):
+        path = spec["path"]
+        mode = mode_of(self.module, spec)
+        uid, gid = ids(self.module, spec)
+        if not os.path.isdir(path):
+            if os.path.lexists(path):
+                self.module.fail_json(msg=f"{path}: exists and is not a directory")
+            self.result["changed_files"].append(path)
+            if not self.module.check_mode:
+                os.makedirs(path)
+                os.chown(path, uid, gid)
+                os.chmod(path, mode)
+        elif self.attributes(path, mode, uid, gid):
+            self.result["changed_files"].append(path)
+
+    def ensure(self, spec):
+        path = spec["path"]
+        data = spec["content"].encode()
+        mode = mode_of(self.module, spec)
+        uid, gid = ids(self.module, spec)
+        current = read(path)
+        if current != data:
+            if current is not None:
+                self.keep_hand_edit(path, current)
+            self.diffs.append(diff(path, current, data))
+            self.result["changed_files"].append(path)
+            if not self.module.check_mode:
+                if not os.path.isdir(os.path.dirname(path)):  # not among directories either
+                    self.module.fail_json(msg=f"{path}: its directory does not exist")
+                write(path, data, uid, gid, mode)
+        elif self.attributes(path, mode, uid, gid):
+            self.result["changed_files"].append(path)
+        if self.new_record is not None:
+            self.new_record[path] = sha256_bytes(data)
+
+    def remove(self, path):
+        current = read(path)
+        if current is not None:
+            self.keep_hand_edit(path, current)
+            self.diffs.append(diff(path, current, None))
+            self.result["changed_files"].append(path)
+            if not self.module.check_mode:
+                os.unlink(path)
+        if self.new_record is not None:
+            self.new_record.pop(path, None)
+
+    def run(self):
+        for spec in self.p["directories"]:
+            self.directory(spec)
+        for spec in self.p["files"]:
+            self.ensure(spec)
+        for path in self.p["absent"]:
+            self.remove(path)
+        recorded_changed = self.new_record is not None and (
+            self.new_record != self.record or not os.path.exists(self.p["manifest"]))
+        if recorded_changed and not self.module.check_mode:
+            write_manifest(self.p["manifest"], self.new_record)
+        self.result["changed_files"].sort()
+        self.result["edited"].sort()
+        self.result["changed"] = bool(self.result["changed_files"]) or recorded_changed
+        if self.module._diff and self.diffs:
+            self.result["diff"] = self.diffs
+        return self.result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "directories": {"type": "list", "elements": "dict", "default": [], "options": {
+                "path": {"type": "path", "required": True},
+                "owner": {"type": "str", "default": "root"},
+                "group": {"type": "str", "default": "root"},
+                "mode": {"type": "str", "default": "0755"},
+            }},
+            "files": {"type": "list", "elements": "dict", "default": [], "options": {
+                "path": {"type": "path", "required": True},
+                "content": {"type": "str", "required": True},
+                "owner": {"type": "str", "default": "root"},
+                "group": {"type": "str", "default": "root"},
+                "mode": {"type": "str", "default": "0644"},
+            }},
+            "absent": {"type": "list", "elements": "path", "default": []},
+            "record": {"type": "bool", "default": True},
+            "manifest": {"type": "path", "default": MANIFEST},
+            "backup_dir": {"type": "path", "default": BACKUP_DIR},
+            "note": {"type": "str", "default": ""},
+        },
+        supports_check_mode=True,
+    )
+    paths = [d["path"] for d in module.params["directories"] + module.params["files"]] + module.params["absent"]
+    for path in paths:
+        if not os.path.isabs(path):
+            module.fail_json(msg=f"paths must be absolute: {path}")
+    if len(set(paths)) != len(paths):
+        module.fail_json(msg="a path is named twice in directories, files and absent")
+    try:
+        result = Run(module).run()
+    except OSError as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -419,3 +419,7 @@ def test_failed_release_is_rolled_back_and_the_old_version_keeps_serving(host, s
     assert "-> 10.2" in log and f"FAILED at {step}" in log and f"rolled back after a failure at {step}" in log
     assert all(needle in log for needle in logged)
     assert not host.file(f"{DEPLOYMENTS}/lock").exists
+    # Every program of the old release runs again: a rollback restart cut
+    # short by the upgrade's restart timeout used to leave workers stopped.
+    status = host.run("supervisorctl status")
+    assert status.stdout.strip() and all(" RUNNING " in line for line in status.stdout.splitlines()), status.stdout

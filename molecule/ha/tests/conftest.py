@@ -16,7 +16,7 @@ import lab_helpers as lab_common  # noqa: E402
 app_host = lab_common.app_host
 zuliprc = lab_common.zuliprc
 
-ORDER = ["test_admin_organization", "test_app", "test_services", "test_upgrade_cluster",
+ORDER = ["test_admin_organization", "test_app", "test_services", "test_bad_inputs", "test_upgrade_cluster",
          "test_replication", "test_failover"]
 
 

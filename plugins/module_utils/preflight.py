@@ -1,0 +1,780 @@
+# Copyright: contributors to the zulip.server collection
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The preflight's rules: every input of every role and playbook, checked on
+the controller before any host is touched (action ``zulip.server.zulip_preflight``).
+
+A rule sees one host's effective inputs (what its roles would read: the
+inventory's and extra vars, else the role defaults) and the inventory's groups.
+It returns problems, each naming the variable, its value and the fix.
+``RULES`` is the registry; ``docs/preflight.md`` is generated from it
+(``tests/preflight/render_doc.py``) and a unit test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+# Groups that give a host its job (docs/architecture.md).
+APP = "zulip_app_frontend"
+PRIMARY = "zulip_postgresql"
+REPLICA = "zulip_postgresql_replica"
+SERVICE_GROUPS = ["zulip_memcached", "zulip_redis", "zulip_rabbitmq"]
+GROUPS = [APP, PRIMARY, REPLICA] + SERVICE_GROUPS
+DATABASE = (PRIMARY, REPLICA)
+ANY = tuple(GROUPS)
+
+# Which role entry points a playbook runs on a host of these groups: their
+# argument specs (types, choices) and the rules of their variables apply.
+_INSTALL = [
+    (ANY, "zulip_base", "main"),
+    (DATABASE, "zulip_postgresql", "main"),
+    (("zulip_memcached",), "zulip_memcached", "main"),
+    (("zulip_redis",), "zulip_redis", "main"),
+    (("zulip_rabbitmq",), "zulip_rabbitmq", "main"),
+    ((APP,), "zulip_app_frontend", "main"),
+    ((APP,), "zulip_restart_cron", "main"),
+    ((APP,), "zulip_postgresql", "client"),
+]
+# failover.yml's and rejoin.yml's second play converges with parts of them:
+# zulip_base's secrets and zulip.conf, the database hosts' replication (main's
+# variables), and in app mode (failover-app) the app servers.
+_CONVERGE = [
+    (ANY, "zulip_base", "main"),
+    (DATABASE, "zulip_postgresql", "main"),
+]
+_UPGRADE = [
+    ((APP,), "zulip_base", "main"),
+    ((APP,), "zulip_app_frontend", "main"),
+    ((APP,), "zulip_static_asset_compiler", "main"),
+    ((APP,), "zulip_upgrade", "main"),
+]
+ENTRY_POINTS = {
+    "install": _INSTALL,
+    "upgrade": _UPGRADE,
+    "rollback": [((APP,), "zulip_upgrade", "rollback")],
+    "failover": _CONVERGE + [(ANY, "zulip_failover", "main")],
+    "failover-app": _CONVERGE + [(ANY, "zulip_failover", "main"), ((APP,), "zulip_app_frontend", "main"),
+                                 ((APP,), "zulip_postgresql", "client")],
+    "rejoin": _CONVERGE + [(ANY, "zulip_failover", "rejoin")],
+}
+PLAYBOOKS = tuple(ENTRY_POINTS)
+
+
+@dataclass
+class Inputs:
+    """What the rules see of one host."""
+
+    host: str
+    playbook: str
+    # The host's effective values, after the argument specs' type conversion.
+    values: dict
+    # Inventory groups: name -> hosts.
+    groups: dict
+    # Per host of the inventory: its cluster and whether it is marked zulip_app_frontend_active.
+    hosts: dict = field(default_factory=dict)
+    # The variables the inventory or extra vars set (the rest are role defaults).
+    user_set: frozenset = frozenset()
+
+    def member(self, group, host=None):
+        return (host or self.host) in self.groups.get(group, [])
+
+    @property
+    def cluster(self):
+        return self.cluster_of(self.host)
+
+    def cluster_of(self, host):
+        return (self.hosts.get(host) or {}).get("cluster") or "zulip"
+
+    def cluster_members(self, group):
+        return [h for h in self.groups.get(group, []) if self.cluster_of(h) == self.cluster]
+
+    def get(self, name, default=None):
+        return self.values.get(name, default)
+
+    def named(self, role_variable, inventory_variable):
+        """The variable to name in a message: the role's when it was set, else the inventory-wide one it defaults to."""
+        return role_variable if role_variable in self.user_set else inventory_variable
+
+
+@dataclass
+class Problem:
+    variable: str
+    value: object
+    reason: str
+    fix: str
+
+    def __str__(self):
+        return f"{self.variable}={_show(self.value)}: {self.reason}. {self.fix}"
+
+
+def _show(value):
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except TypeError:
+        return repr(value)
+
+
+@dataclass
+class Rule:
+    rule_id: str
+    variables: tuple
+    groups: tuple
+    playbooks: tuple
+    doc: str
+    check: object  # callable(Inputs) -> iterable of Problem
+    # Inputs that break the rule (for the tests): (values, groups or None for standalone).
+    bad: list
+
+    def applies(self, inputs):
+        return inputs.playbook in self.playbooks and any(inputs.member(g) for g in self.groups)
+
+
+RULES = []
+
+
+def rule(rule_id, variables, doc, bad, groups=ANY, playbooks=PLAYBOOKS):
+    def register(check):
+        RULES.append(Rule(rule_id, tuple(variables), tuple(groups), tuple(playbooks), doc, check, bad))
+        return check
+
+    return register
+
+
+def check(inputs):
+    """Every problem of one host, in the registry's order."""
+    problems = []
+    for r in RULES:
+        if r.applies(inputs):
+            problems.extend(r.check(inputs))
+    return problems
+
+
+# ---------------------------------------------------------------- value rules
+# One variable, one condition. ``when`` restricts it to hosts where the role
+# that reads the variable runs.
+
+def _int_range(name, low, high, groups, playbooks=PLAYBOOKS, fix="", optional=False):
+    span = f"from {low} to {high}" if high is not None else f"of at least {low}"
+    doc = f"an integer {span}" + (" (or unset)" if optional else "")
+
+    def check_range(inputs):
+        value = inputs.get(name)
+        if value is None and optional:
+            return []
+        if value is None or isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+            return [Problem(name, value, f"must be {doc}", fix or f"Set {name} to an integer {span}.")]
+        return []
+
+    rule(f"range:{name}", [name], doc, bad=[{name: low - 1}], groups=groups, playbooks=playbooks)(check_range)
+
+
+def _pattern(name, regex, doc, fix, groups, playbooks=PLAYBOOKS, bad=None, allow_empty=False, alias=None):
+    """``alias``: the inventory-wide variable the role's defaults to, named unless the role's was set."""
+    compiled = re.compile(regex)
+
+    def check_pattern(inputs):
+        value = inputs.get(name)
+        if value is None or (allow_empty and value == ""):
+            return []
+        if not isinstance(value, str) or not compiled.fullmatch(value):
+            return [Problem(inputs.named(name, alias) if alias else name, value, f"must be {doc}", fix)]
+        return []
+
+    rule(f"pattern:{name}", [name], doc + (" (or empty)" if allow_empty else ""),
+         bad=[{name: b} for b in (bad or ["bad value!"])], groups=groups, playbooks=playbooks)(check_pattern)
+
+
+_APP = (APP,)
+_PG_HOSTS = DATABASE
+_PG_CLIENT = (APP, PRIMARY, REPLICA)
+_UPGRADES = ("upgrade", "rollback")
+_FAILOVERS = ("failover", "failover-app")
+# Playbooks that run the role the variable belongs to.
+_INSTALL_ONLY = ("install",)
+_APP_CONVERGE = ("install", "failover-app")
+_DB_CONVERGE = ("install", "failover", "failover-app", "rejoin")
+
+# zulip_app_frontend
+_int_range("zulip_app_frontend_nginx_listen_port", 1, 65535, _APP, _APP_CONVERGE, optional=True)
+_int_range("zulip_app_frontend_nginx_worker_connections", 1, 1048576, _APP, _APP_CONVERGE)
+_int_range("zulip_app_frontend_uwsgi_processes", 1, 1024, _APP, _APP_CONVERGE, optional=True,
+           fix="Set zulip_app_frontend_uwsgi_processes to a positive number, or leave it unset for Zulip's formula.")
+_int_range("zulip_app_frontend_uwsgi_listen_backlog_limit", 1, 65535, _APP, _APP_CONVERGE)
+_int_range("zulip_app_frontend_restart_timeout", 1, None, _APP, _APP_CONVERGE)
+_int_range("zulip_app_frontend_service_file_descriptor_limit", 1024, 1048576, _APP, _APP_CONVERGE)
+_int_range("zulip_app_frontend_access_log_retention_days", 1, 3650, _APP, _APP_CONVERGE)
+# zulip_postgresql
+_int_range("zulip_postgresql_version", 15, None, _PG_HOSTS, _DB_CONVERGE, optional=True,
+           fix="Set zulip_postgresql_version to 15 or newer (Zulip's minimum), or leave it unset for Debian's own.")
+_int_range("zulip_postgresql_memory_mb", 1, None, _PG_HOSTS, _DB_CONVERGE, optional=True,
+           fix="Set zulip_postgresql_memory_mb to a positive number of MiB, or leave it unset for the host's memory.")
+_int_range("zulip_postgresql_max_connections", 1, 262143, _PG_HOSTS, _DB_CONVERGE)
+_int_range("zulip_postgresql_effective_io_concurrency", 0, 1000, _PG_HOSTS, _DB_CONVERGE, optional=True)
+# zulip_memcached
+_int_range("zulip_memcached_memory_mb", 1, None, ("zulip_memcached",), _INSTALL_ONLY, optional=True,
+           fix="Set zulip_memcached_memory_mb to a positive number of MiB, or leave it unset for Zulip's formula.")
+# zulip_upgrade (upgrade.yml, rollback.yml)
+_int_range("zulip_upgrade_restart_timeout", 1, None, _APP, _UPGRADES)
+_int_range("zulip_upgrade_health_timeout", 1, None, _APP, _UPGRADES)
+_int_range("zulip_upgrade_keep_deployments", 0, None, _APP, _UPGRADES)
+# zulip_failover
+_int_range("zulip_failover_catchup_timeout", 1, None, ANY, _FAILOVERS)
+
+_pattern("zulip_memcached_max_item_size", r"[0-9]+[kKmM]?", "a memcached -I size: a number with an optional k or m",
+         "Use a size such as 1m, 2m or 512k.", ("zulip_memcached",), _INSTALL_ONLY, bad=["1 MB"])
+_PG_SIZE = r"[0-9]+(kB|MB|GB|TB)"
+_pattern("zulip_postgresql_max_slot_wal_keep_size", _PG_SIZE + r"|-1",
+         "a PostgreSQL size with a unit (kB, MB, GB, TB; the case matters), or -1 for no limit",
+         "Use a size such as 4GB.", _PG_HOSTS, _DB_CONVERGE, bad=["4gb"])
+_pattern("zulip_postgresql_wal_keep_size", _PG_SIZE, "a PostgreSQL size with a unit (kB, MB, GB, TB; the case matters)",
+         "Use a size such as 1GB.", _PG_HOSTS, _DB_CONVERGE, bad=["1 G"])
+_PG_ROLE = r"[a-z_][a-z0-9_]{0,62}"
+for _name in ("zulip_postgresql_database_name", "zulip_postgresql_database_user", "zulip_postgresql_replication_user"):
+    _pattern(_name, _PG_ROLE, "a plain PostgreSQL name: lower-case letters, digits and _, not starting with a digit, at most 63",
+             f"Set {_name} to a name such as zulip.", _PG_CLIENT if _name != "zulip_postgresql_replication_user" else _PG_HOSTS,
+             _DB_CONVERGE, bad=["Zulip-DB"])
+for _name in ("zulip_rabbitmq_user", "zulip_rabbitmq_vhost"):
+    _pattern(_name, r"[A-Za-z0-9_.-]{1,255}", "1 to 255 letters, digits, _, . or -", f"Set {_name} to a name such as zulip.",
+             ("zulip_rabbitmq", APP), _INSTALL_ONLY, bad=["", "zulip vhost"])
+_pattern("zulip_base_cluster", r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}",
+         "a cluster name: letters, digits, _, . and -, starting with a letter or digit (it names directories)",
+         "Set zulip_cluster to a name such as chat-eu.", ANY, PLAYBOOKS, bad=["../x"], alias="zulip_cluster")
+_pattern("zulip_base_deploy_type", r"[a-z_]+", "a zulip.conf [machine] deploy_type such as production",
+         "Leave zulip_base_deploy_type at production.", ANY, _DB_CONVERGE, bad=["prod uction"])
+_pattern("zulip_app_frontend_admin_email", r"[^@\s]+@[^@\s]+", "an email address",
+         "Set zulip_admin_email to the address of the server's administrator, e.g. admin@example.com.",
+         _APP, _APP_CONVERGE, bad=["admin", "admin@ example.com"], alias="zulip_admin_email")
+_pattern("zulip_app_frontend_bot_short_name", r"[a-z0-9][a-z0-9_-]{0,99}",
+         "a bot short name: lower-case letters, digits, _ and -", "Set zulip_app_frontend_bot_short_name to a name such as "
+         "lab-bot, or to \"\" for no bot.", _APP, _APP_CONVERGE, bad=["Lab Bot"], allow_empty=True)
+_pattern("zulip_app_frontend_local_uploads_dir", r"/[^\0\s]*", "an absolute path",
+         "Set zulip_app_frontend_local_uploads_dir to an absolute directory (default /home/zulip/uploads), or \"\" for S3.",
+         _APP, _APP_CONVERGE, bad=["uploads"], allow_empty=True)
+_pattern("zulip_app_frontend_s3_endpoint_url", r"https?://[^\s/]+(/\S*)?", "an http or https URL",
+         "Set zulip_app_frontend_s3_endpoint_url to the storage's URL, e.g. https://s3.example.com, or \"\" for AWS.",
+         _APP, _APP_CONVERGE, bad=["s3.example.com"], allow_empty=True)
+_pattern("zulip_upgrade_log", r"/[^\0\s]*", "an absolute path", "Set zulip_upgrade_log to a file such as "
+         "/var/log/zulip/upgrade.log.", _APP, _UPGRADES, bad=["upgrade.log"])
+_pattern("zulip_upgrade_git_repo_url", r"(https?|ssh|git|file)://\S+|[\w.-]+@[\w.-]+:\S+|/\S+", "a git URL or an absolute path",
+         "Set zulip_upgrade_git_repo_url to e.g. https://github.com/zulip/zulip.git, or \"\" for zulip.conf's.",
+         _APP, ("upgrade",), bad=["github.com/zulip/zulip"], allow_empty=True)
+_pattern("zulip_base_git_repo_url", r"(https?|ssh|git|file)://\S+|[\w.-]+@[\w.-]+:\S+|/\S+", "a git URL or an absolute path",
+         "Set zulip_base_git_repo_url to e.g. https://github.com/zulip/zulip.git.", ANY, _DB_CONVERGE + ("upgrade",),
+         bad=["zulip"])
+_pattern("zulip_failover_floating_interface", r"[A-Za-z0-9_.:@-]{1,15}", "a network interface name (at most 15 characters)",
+         "Set zulip_failover_floating_interface to e.g. eth0, or \"\" for the interface of the host's default route.",
+         ANY, _FAILOVERS, bad=["eth 0"], allow_empty=True)
+
+
+def _cron_field(name, low, high, names=()):
+    words = {w: i for i, w in enumerate(names)}
+    doc = f"a cron field over {low}-{high}" + (f" or {names[0]}-{names[-1]}" if names else "") + ": *, N, N-M, lists with , and /step"
+
+    def number(text):
+        text = text.lower()
+        if text in words:
+            return words[text]
+        if not re.fullmatch(r"[0-9]+", text):
+            return None
+        return int(text)
+
+    def valid(value):
+        for part in str(value).split(","):
+            base, _, step = part.partition("/")
+            if step and (not re.fullmatch(r"[0-9]+", step) or int(step) == 0):
+                return False
+            if base == "*":
+                continue
+            ends = base.split("-")
+            if len(ends) > 2 or any(number(e) is None or not low <= number(e) <= high for e in ends):
+                return False
+            if len(ends) == 2 and number(ends[0]) > number(ends[1]):
+                return False
+        return True
+
+    def check_cron(inputs):
+        value = inputs.get(name)
+        if value is None or not valid(value):
+            return [Problem(name, value, f"must be {doc}", f"Set {name} to a value from {low} to {high}, e.g. \"{low}\".")]
+        return []
+
+    rule(f"cron:{name}", [name], doc, bad=[{name: str(high + 1)}, {name: "1-"}], groups=_APP, playbooks=_INSTALL_ONLY)(check_cron)
+
+
+_cron_field("zulip_restart_cron_minute", 0, 59)
+_cron_field("zulip_restart_cron_hour", 0, 23)
+_cron_field("zulip_restart_cron_weekday", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
+
+
+def _is_ip(text, network=False):
+    try:
+        (ipaddress.ip_interface if network else ipaddress.ip_address)(text)
+    except ValueError:
+        return False
+    return True
+
+
+# A DNS name whose last label is not all digits (10.0.0.300 is no hostname).
+_HOSTNAME_RE = re.compile(r"(?=.{1,253}$)((?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)(?![0-9]+$)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _address(name, groups, doc, fix, hostname=False, network=False, playbooks=_INSTALL_ONLY):
+    def check_address(inputs):
+        value = inputs.get(name)
+        if value in (None, ""):
+            return []
+        text = str(value)
+        if _is_ip(text, network) or (hostname and _HOSTNAME_RE.fullmatch(text)):
+            return []
+        return [Problem(name, value, f"must be {doc}", fix)]
+
+    rule(f"address:{name}", [name], doc + " (or unset)", bad=[{name: "10.0.0.300"}], groups=groups, playbooks=playbooks)(check_address)
+
+
+for _name, _groups in (("zulip_memcached_listen_address", ("zulip_memcached",)),
+                       ("zulip_redis_listen_address", ("zulip_redis",)),
+                       ("zulip_rabbitmq_listen_address", ("zulip_rabbitmq",))):
+    _address(_name, _groups, "an IP address of the host", f"Set {_name} to one of the host's IP addresses, or leave it unset.")
+_address("zulip_service_address", ANY, "an IP address or a hostname",
+         "Set zulip_service_address to the address the cluster's other hosts reach this host at.", hostname=True,
+         playbooks=PLAYBOOKS)
+_address("zulip_failover_floating_address", ANY, "an IP address, with an optional /prefix",
+         "Set zulip_failover_floating_address to e.g. 10.0.0.50/24, or \"\" for none.", network=True, playbooks=_FAILOVERS)
+
+
+@rule("postgresql:listen_addresses", ["zulip_postgresql_listen_addresses"],
+      "a comma-separated list of IP addresses, hostnames or *, without quotes", bad=[{"zulip_postgresql_listen_addresses": "'*'"}],
+      groups=_PG_HOSTS, playbooks=_DB_CONVERGE)
+def _listen_addresses(inputs):
+    name = "zulip_postgresql_listen_addresses"
+    value = inputs.get(name)
+    if value is None:
+        return []
+    parts = [p.strip() for p in str(value).split(",")]
+    if all(p == "*" or _is_ip(p) or _HOSTNAME_RE.fullmatch(p) for p in parts):
+        return []
+    return [Problem(name, value, "must be IP addresses, hostnames or *, separated by commas (the role adds the quotes)",
+                    "Set zulip_postgresql_listen_addresses to e.g. localhost,10.0.0.5, or leave it unset.")]
+
+
+@rule("postgresql:random_page_cost", ["zulip_postgresql_random_page_cost"], "a positive number (or unset)",
+      bad=[{"zulip_postgresql_random_page_cost": 0.0}], groups=_PG_HOSTS, playbooks=_DB_CONVERGE)
+def _random_page_cost(inputs):
+    value = inputs.get("zulip_postgresql_random_page_cost")
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
+        return []
+    return [Problem("zulip_postgresql_random_page_cost", value, "must be a positive number",
+                    "Set zulip_postgresql_random_page_cost to e.g. 1.1 for SSDs, or leave it unset.")]
+
+
+def _names(name, regex, doc, fix, groups, playbooks, bad_item):
+    compiled = re.compile(regex)
+
+    def check_names(inputs):
+        value = inputs.get(name) or []
+        wrong = [v for v in value if not isinstance(v, str) or not compiled.fullmatch(v)]
+        if wrong:
+            return [Problem(name, value, f"{', '.join(_show(w) for w in wrong)}: each must be {doc}", fix)]
+        return []
+
+    rule(f"list:{name}", [name], f"a list, each item {doc}", bad=[{name: [bad_item]}], groups=groups, playbooks=playbooks)(check_names)
+
+
+_DEB = r"[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+~:-]+)?"
+_names("zulip_base_packages", _DEB, "a Debian package name (with an optional =version)",
+       "List Debian package names in zulip_base_packages.", ANY, _INSTALL_ONLY, "python3 yaml")
+_names("zulip_static_asset_compiler_packages", _DEB, "a Debian package name (with an optional =version)",
+       "List Debian package names in zulip_static_asset_compiler_packages.", _APP, ("upgrade",), "Gettext")
+_names("zulip_app_frontend_authentication_backends", r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+",
+       "a dotted Python path such as zproject.backends.EmailAuthBackend",
+       "List backends such as zproject.backends.EmailAuthBackend in zulip_app_frontend_authentication_backends.",
+       _APP, _APP_CONVERGE, "EmailAuthBackend")
+
+
+@rule("base:conf_extra", ["zulip_base_conf_extra"], "{section: {key: value}} with zulip.conf names (letters, digits, _ and -) "
+      "and scalar values on one line", bad=[{"zulip_base_conf_extra": {"machine": "deploy_type"}}], playbooks=_DB_CONVERGE)
+def _conf_extra(inputs):
+    name = "zulip_base_conf_extra"
+    value = inputs.get(name) or {}
+    word = re.compile(r"[A-Za-z0-9_-]+")
+    for section, keys in value.items():
+        if not word.fullmatch(str(section)) or not isinstance(keys, dict):
+            return [Problem(name, value, f"section {_show(section)} must be a zulip.conf section name holding a mapping of keys",
+                            "Write zulip_base_conf_extra as {section: {key: value}}, e.g. {application_server: {http_only: true}}.")]
+        for key, item in keys.items():
+            if not word.fullmatch(str(key)) or isinstance(item, (dict, list)) or "\n" in str(item):
+                return [Problem(name, value, f"[{section}] {_show(key)} must be a zulip.conf key with a one-line scalar value",
+                                "Write zulip_base_conf_extra as {section: {key: value}}.")]
+    return []
+
+
+# ---------------------------------------------------------- the cluster's shape
+
+@rule("cluster:one-database-group", [PRIMARY, REPLICA], "a host is in zulip_postgresql or zulip_postgresql_replica, not both",
+      bad=[({}, {PRIMARY: ["one"], REPLICA: ["one"]})], groups=DATABASE)
+def _one_database_group(inputs):
+    if inputs.member(PRIMARY) and inputs.member(REPLICA):
+        return [Problem("groups", [PRIMARY, REPLICA], f"{inputs.host} is in both",
+                        f"Keep {inputs.host} in {PRIMARY} if it is the primary, or in {REPLICA} if it is a hot spare, not in both.")]
+    return []
+
+
+@rule("cluster:shape", [APP, PRIMARY] + SERVICE_GROUPS + ["zulip_app_frontend_active"],
+      "each cluster has at least one app server and exactly one host in each of zulip_postgresql, zulip_memcached, zulip_redis "
+      "and zulip_rabbitmq, and at most one app server with zulip_app_frontend_active",
+      bad=[({}, {APP: [], PRIMARY: ["one"], "zulip_memcached": ["one"], "zulip_redis": ["one"], "zulip_rabbitmq": ["one"]}),
+           ({}, {APP: ["one"], PRIMARY: ["one", "two"], "zulip_memcached": ["one"], "zulip_redis": ["one"], "zulip_rabbitmq": ["one"]})],
+      playbooks=_DB_CONVERGE)
+def _shape(inputs):
+    counts = {g: inputs.cluster_members(g) for g in [APP, PRIMARY] + SERVICE_GROUPS}
+    wrong = [g for g, hosts in counts.items() if (len(hosts) < 1 if g == APP else len(hosts) != 1)]
+    problems = []
+    if wrong:
+        have = ", ".join(f"{g}={len(counts[g])} ({' '.join(counts[g]) or 'none'})" for g in counts)
+        problems.append(Problem("groups", {g: counts[g] for g in wrong}, f"cluster '{inputs.cluster}' needs at least one host in {APP} and "
+                                f"exactly one in each of {PRIMARY}, {', '.join(SERVICE_GROUPS)} (it has: {have})",
+                                "Put the hosts in the inventory's groups (README \"Inventory groups\"); a fleet names each "
+                                "server's hosts with its own zulip_cluster."))
+    active = [h for h in counts[APP] if (inputs.hosts.get(h) or {}).get("active")]
+    if len(active) > 1:
+        problems.append(Problem("zulip_app_frontend_active", active, f"cluster '{inputs.cluster}' marks {len(active)} app servers active",
+                                "Set zulip_app_frontend_active on one app server of the cluster only."))
+    return problems
+
+
+@rule("cluster:replica-has-primary", [REPLICA], "a replica's cluster has a primary (a host in zulip_postgresql)",
+      bad=[({}, {APP: ["one"], REPLICA: ["two"]})], groups=(REPLICA,))
+def _replica_has_primary(inputs):
+    if inputs.member(REPLICA) and not inputs.cluster_members(PRIMARY):
+        return [Problem("groups", {REPLICA: [inputs.host]}, f"cluster '{inputs.cluster}' has a replica but no primary",
+                        f"Put the cluster's primary database host in {PRIMARY}.")]
+    return []
+
+
+# ------------------------------------------------------------ EXTERNAL_HOST, release
+
+@rule("app:external-host", ["zulip_external_host", "zulip_app_frontend_external_host"],
+      "EXTERNAL_HOST is set and passes Zulip's system checks zulip.E001 and zulip.E002 (a hostname with a domain part, ASCII, "
+      "labels of 1 to 63 letters, digits and hyphens, at most 255 characters), with an optional port from 1 to 65535",
+      bad=[{"zulip_app_frontend_external_host": "zulipchat"}, {"zulip_app_frontend_external_host": ""}], groups=_APP,
+      playbooks=_APP_CONVERGE)
+def _external_host(inputs):
+    from ansible_collections.zulip.server.plugins.filter.external_host import zulip_external_host_problems
+
+    value = inputs.get("zulip_app_frontend_external_host")
+    problems = zulip_external_host_problems(value)
+    if problems:
+        return [Problem(inputs.named("zulip_app_frontend_external_host", "zulip_external_host"), value, "; ".join(problems),
+                        "Set zulip_external_host to the fully qualified name users reach the server by, e.g. chat.example.com "
+                        "(and :port, a number from 1 to 65535, only if users connect on a non-standard port).")]
+    return []
+
+
+def _file_sha256(path):
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _release_problems(inputs, role, git_ok):
+    release = inputs.get(f"zulip_{role}_release") or ""
+    sha256 = inputs.get(f"zulip_{role}_release_sha256") or ""
+    release_var = inputs.named(f"zulip_{role}_release", "zulip_release")
+    sha_var = inputs.named(f"zulip_{role}_release_sha256", "zulip_release_sha256")
+    if not release:
+        kinds = "a zulip-server-<version>.tar.gz path on the controller, an https URL with zulip_release_sha256" + (
+            ", or a git ref (tag or branch)" if git_ok else "")
+        return [Problem(release_var, release, "no release is named", f"Set zulip_release (-e zulip_release=...) to {kinds}.")]
+    if sha256 and not re.fullmatch(r"[0-9a-fA-F]{64}", sha256):
+        return [Problem(sha_var, sha256, "is not a sha256 (64 hex characters)",
+                        "Set zulip_release_sha256 to the release's sha256sum, or \"\" for a local tarball.")]
+    if re.match(r"https?://", release):
+        if not sha256:
+            return [Problem(release_var, release, "a URL needs its sha256",
+                            "Set zulip_release_sha256 to the sha256 Zulip publishes for it (64 hex characters).")]
+        return []
+    tarball = release.endswith((".tar.gz", ".tgz")) or "/" in release
+    if not tarball and git_ok:
+        return []  # a git ref, resolved on the host
+    if not os.path.isfile(release):
+        return [Problem(release_var, release, "no such file on the controller",
+                        "Set zulip_release to the path of a zulip-server-<version>.tar.gz on the controller.")]
+    if sha256:
+        actual = _file_sha256(release)
+        if actual != sha256.lower():
+            return [Problem(sha_var, sha256, f"the sha256 of {release} is {actual}, not this",
+                            "Download the release again, or set zulip_release_sha256 to the sha256 Zulip publishes for it.")]
+    return []
+
+
+@rule("app:release", ["zulip_release", "zulip_release_sha256", "zulip_app_frontend_release", "zulip_app_frontend_release_sha256"],
+      "zulip_release is a zulip-server-*.tar.gz that exists on the controller (with zulip_release_sha256, when set, its sha256) or an "
+      "https URL with a sha256", bad=[{"zulip_app_frontend_release": "/nonexistent/zulip-server-10.1.tar.gz"},
+                                      {"zulip_app_frontend_release": "https://example.org/zulip-server-10.1.tar.gz"}],
+      groups=_APP, playbooks=_APP_CONVERGE)
+def _install_release(inputs):
+    return _release_problems(inputs, "app_frontend", False)
+
+
+@rule("upgrade:release", ["zulip_release", "zulip_release_sha256", "zulip_upgrade_release", "zulip_upgrade_release_sha256"],
+      "as for install, or a git ref (a name without / or .tar.gz)", bad=[{"zulip_upgrade_release": ""}],
+      groups=_APP, playbooks=("upgrade",))
+def _upgrade_release(inputs):
+    return _release_problems(inputs, "upgrade", True)
+
+
+@rule("upgrade:batches", ["zulip_upgrade_serial", "zulip_upgrade_max_fail_percentage"],
+      "zulip_upgrade_serial is a positive number of hosts or a percentage from 1% to 100% (or a list of them); "
+      "zulip_upgrade_max_fail_percentage a number from 0 to 100", bad=[{"zulip_upgrade_serial": 0}, {"zulip_upgrade_max_fail_percentage": 101}],
+      groups=_APP, playbooks=_UPGRADES)
+def _batches(inputs):
+    problems = []
+    serial = inputs.get("zulip_upgrade_serial")
+    if serial is not None:
+        items = serial if isinstance(serial, list) else [serial]
+
+        def good(item):
+            text = str(item).strip()
+            match = re.fullmatch(r"([0-9]+)(%?)", text)
+            return bool(match) and int(match.group(1)) >= 1 and (not match.group(2) or int(match.group(1)) <= 100)
+
+        if not items or not all(good(i) for i in items):
+            problems.append(Problem("zulip_upgrade_serial", serial, "must be a positive number of hosts or a percentage from 1% to 100%",
+                                    "Set -e zulip_upgrade_serial=1 (one host at a time) or e.g. 25%."))
+    fail = inputs.get("zulip_upgrade_max_fail_percentage")
+    if fail is not None and not (re.fullmatch(r"[0-9]+", str(fail).strip()) and int(str(fail).strip()) <= 100):
+        problems.append(Problem("zulip_upgrade_max_fail_percentage", fail, "must be a number from 0 to 100",
+                                "Set -e zulip_upgrade_max_fail_percentage=0 (stop at the first failure) up to 100."))
+    return problems
+
+
+# ------------------------------------------------------------ app server options
+
+@rule("app:uploads", ["zulip_app_frontend_local_uploads_dir", "zulip_app_frontend_s3_auth_uploads_bucket",
+                      "zulip_app_frontend_s3_avatar_bucket"],
+      "with zulip_app_frontend_local_uploads_dir empty (S3), both S3 buckets are set",
+      bad=[{"zulip_app_frontend_local_uploads_dir": ""}], groups=_APP, playbooks=_APP_CONVERGE)
+def _uploads(inputs):
+    if inputs.get("zulip_app_frontend_local_uploads_dir", "/home/zulip/uploads"):
+        return []
+    missing = [n for n in ("zulip_app_frontend_s3_auth_uploads_bucket", "zulip_app_frontend_s3_avatar_bucket") if not inputs.get(n)]
+    return [Problem(n, inputs.get(n, ""), "is empty, and uploads go to S3 (zulip_app_frontend_local_uploads_dir is empty)",
+                    f"Set {n} to the bucket's name, or zulip_app_frontend_local_uploads_dir to a directory.") for n in missing]
+
+
+@rule("app:bot", ["zulip_app_frontend_bot_short_name"],
+      "a bot needs zulip_app_frontend_create_realm and zulip_app_frontend_owner_password_file",
+      bad=[{"zulip_app_frontend_bot_short_name": "lab-bot"}], groups=_APP, playbooks=_APP_CONVERGE)
+def _bot(inputs):
+    if inputs.get("zulip_app_frontend_bot_short_name") and not (
+            inputs.get("zulip_app_frontend_create_realm") and inputs.get("zulip_app_frontend_owner_password_file")):
+        return [Problem("zulip_app_frontend_bot_short_name", inputs.get("zulip_app_frontend_bot_short_name"),
+                        "a bot is created with the owner's password",
+                        "Set zulip_app_frontend_create_realm and zulip_app_frontend_owner_password_file too, or the bot name to \"\".")]
+    return []
+
+
+@rule("app:authentication-backends", ["zulip_app_frontend_authentication_backends"], "at least one backend (Zulip's zulip.E001)",
+      bad=[{"zulip_app_frontend_authentication_backends": []}], groups=_APP, playbooks=_APP_CONVERGE)
+def _backends(inputs):
+    if inputs.get("zulip_app_frontend_authentication_backends", ["x"]):
+        return []
+    return [Problem("zulip_app_frontend_authentication_backends", [], "Zulip needs at least one (zulip.E001)",
+                    "List e.g. zproject.backends.EmailAuthBackend.")]
+
+
+def _pem_pair(cert_var, key_var, inputs, what):
+    """A certificate and its key on the controller: both or neither, readable, matching."""
+    cert, key = inputs.get(cert_var) or "", inputs.get(key_var) or ""
+    if not cert and not key:
+        return []
+    if not cert or not key:
+        missing, other = (cert_var, key_var) if not cert else (key_var, cert_var)
+        return [Problem(missing, inputs.get(missing) or "", f"is empty but {other} is set", f"Set {cert_var} and {key_var} together, or neither.")]
+    problems = []
+    for name, path in ((cert_var, cert), (key_var, key)):
+        if not os.path.isfile(os.path.expanduser(path)):
+            problems.append(Problem(name, path, "no such file on the controller", f"Set {name} to the path of the {what} on the controller."))
+    if problems:
+        return problems
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+    except ImportError:  # pragma: no cover - ansible-core needs cryptography on the controller
+        return []
+    try:
+        with open(os.path.expanduser(cert), "rb") as stream:
+            certificate = x509.load_pem_x509_certificate(stream.read())
+    except ValueError:
+        return [Problem(cert_var, cert, "is not a PEM certificate", f"Set {cert_var} to a PEM file whose first block is the certificate.")]
+    try:
+        with open(os.path.expanduser(key), "rb") as stream:
+            private = serialization.load_pem_private_key(stream.read(), password=None)
+    except (ValueError, TypeError):
+        return [Problem(key_var, key, "is not an unencrypted PEM private key", f"Set {key_var} to the certificate's key, without a passphrase.")]
+    encoding, fmt = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    if certificate.public_key().public_bytes(encoding, fmt) != private.public_key().public_bytes(encoding, fmt):
+        return [Problem(key_var, key, f"is not the key of {cert_var}={_show(cert)}", f"Set {key_var} to the private key of that certificate.")]
+    return []
+
+
+@rule("app:tls-pair", ["zulip_app_frontend_tls_cert", "zulip_app_frontend_tls_key"],
+      "set together; both files exist on the controller, the certificate is PEM and the key is its (unencrypted) private key",
+      bad=[{"zulip_app_frontend_tls_cert": "/nonexistent.crt", "zulip_app_frontend_tls_key": "/nonexistent.key"},
+           {"zulip_app_frontend_tls_cert": "/nonexistent.crt"}], groups=_APP, playbooks=_APP_CONVERGE)
+def _app_tls(inputs):
+    return _pem_pair("zulip_app_frontend_tls_cert", "zulip_app_frontend_tls_key", inputs, "certificate chain")
+
+
+@rule("postgresql:own-ca", ["zulip_postgresql_tls_ca_cert", "zulip_postgresql_tls_ca_key"],
+      "set together; both files exist on the controller and the key is the CA certificate's",
+      bad=[{"zulip_postgresql_tls_ca_cert": "/nonexistent-ca.crt"}], groups=_PG_HOSTS, playbooks=_DB_CONVERGE)
+def _own_ca(inputs):
+    return _pem_pair("zulip_postgresql_tls_ca_cert", "zulip_postgresql_tls_ca_key", inputs, "CA certificate")
+
+
+@rule("postgresql:client-ca", ["zulip_postgresql_tls_ca_cert"], "on an app server, the CA certificate exists on the controller",
+      bad=[{"zulip_postgresql_tls_ca_cert": "/nonexistent-ca.crt"}], groups=_APP, playbooks=_APP_CONVERGE)
+def _client_ca(inputs):
+    path = inputs.get("zulip_postgresql_tls_ca_cert")
+    if path and not os.path.isfile(os.path.expanduser(path)):
+        return [Problem("zulip_postgresql_tls_ca_cert", path, "no such file on the controller",
+                        "Set zulip_postgresql_tls_ca_cert to your CA certificate on the controller, or leave it unset.")]
+    return []
+
+
+# ------------------------------------------------------- synchronous replication
+
+_SYNC_TOKEN = re.compile(r'\s*(?:(?P<num>[0-9]+)(?![A-Za-z_$])|(?P<name>[A-Za-z_\x80-\uffff][A-Za-z0-9_$\x80-\uffff]*)'
+                         r'|"(?P<quoted>(?:[^"]|"")*)"|(?P<punct>[(),*]))')
+
+
+def parse_synchronous_standby_names(text):
+    """PostgreSQL's grammar (src/backend/replication/syncrep_gram.y):
+    ``name [, ...]``, ``[FIRST] num (name [, ...])`` or ``ANY num (name [, ...])``.
+    Returns (method, num, names) or raises ValueError with the reason."""
+    tokens, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        match = _SYNC_TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise ValueError(f"unexpected {text[pos:].strip()[:20]!r}")
+        pos = match.end()
+        if match.group("num") is not None:
+            tokens.append(("num", match.group("num")))
+        elif match.group("name") is not None:
+            word = match.group("name")
+            tokens.append((word.upper(), word) if word.upper() in ("ANY", "FIRST") else ("name", word.lower()))
+        elif match.group("quoted") is not None:
+            tokens.append(("name", match.group("quoted").replace('""', '"')))
+        elif match.group("punct") == "*":
+            tokens.append(("name", "*"))
+        else:
+            tokens.append((match.group("punct"), match.group("punct")))
+
+    def standby_list(items):
+        names, expect_name = [], True
+        for kind, value in items:
+            if expect_name and kind in ("name", "num"):
+                names.append(value)
+            elif not expect_name and kind == ",":
+                pass
+            else:
+                raise ValueError(f"unexpected {value!r} in the list of standby names")
+            expect_name = not expect_name
+        if expect_name:
+            raise ValueError("the list of standby names is empty or ends with a comma")
+        return names
+
+    if not tokens:
+        raise ValueError("it is empty")
+    keyword = tokens[0][1] if tokens[0][0] in ("ANY", "FIRST") else None
+    method = "quorum" if keyword and keyword.upper() == "ANY" else "priority"
+    if keyword:
+        tokens = tokens[1:]
+    if len(tokens) > 1 and tokens[0][0] == "num" and tokens[1][0] == "(":
+        if tokens[-1][0] != ")":
+            raise ValueError("the ( is not closed")
+        num = int(tokens[0][1])
+        if num <= 0:
+            raise ValueError(f"the number of synchronous standbys ({num}) must be greater than zero")
+        return method, num, standby_list(tokens[2:-1])
+    if keyword:
+        raise ValueError(f"{keyword} must be followed by a number and a list of names in parentheses")
+    return method, 1, standby_list(tokens)
+
+
+def standby_name(host):
+    """A replica's slot and application_name (zulip_postgresql vars/main.yml)."""
+    return "zulip_" + re.sub(r"[^a-z0-9]", "_", host.lower())
+
+
+@rule("postgresql:synchronous-standby-names", ["zulip_postgresql_synchronous_standby_names"],
+      "empty, or PostgreSQL's syntax (name [, ...], [FIRST] N (names), ANY N (names)); the names are * or the replicas' "
+      "standby names (zulip_<host>), and N is at most the number of names",
+      bad=[{"zulip_postgresql_synchronous_standby_names": "ANY 5 (zzz"},
+           {"zulip_postgresql_synchronous_standby_names": "FIRST 1 (zulip_nosuchhost)"},
+           {"zulip_postgresql_synchronous_standby_names": "ANY 2 (*)"}],
+      groups=_PG_HOSTS, playbooks=_DB_CONVERGE)
+def _synchronous_standby_names(inputs):
+    name = "zulip_postgresql_synchronous_standby_names"
+    value = inputs.get(name) or ""
+    if not value.strip():
+        return []
+    fix = "Set it to e.g. ANY 1 (*) (any one replica) or FIRST 1 (zulip_db2), or \"\" for asynchronous replication."
+    try:
+        _, num, names = parse_synchronous_standby_names(value)
+    except ValueError as error:
+        return [Problem(name, value, f"PostgreSQL would refuse it: {error}", fix)]
+    replicas = [h for h in inputs.cluster_members(REPLICA)] + [h for h in inputs.cluster_members(PRIMARY)]
+    known = {standby_name(h) for h in replicas}
+    unknown = [n for n in names if n != "*" and n not in known]
+    if unknown:
+        return [Problem(name, value, f"{', '.join(unknown)} is no database host's standby name in cluster '{inputs.cluster}' "
+                        f"(they are: {', '.join(sorted(known)) or 'none'}): commits would wait for it forever", fix)]
+    possible = len(inputs.cluster_members(REPLICA)) if "*" in names else len(names)
+    if num > possible:
+        return [Problem(name, value, f"it waits for {num} standbys but only {possible} can answer: commits would wait forever", fix)]
+    return []
+
+
+# ------------------------------------------------------------------ failover.yml
+
+@rule("failover:hosts", ["zulip_failover_target", "zulip_failover_confirm"],
+      "zulip_failover_target is a database host (switchover, failover) or an app server (app) of the inventory; "
+      "zulip_failover_confirm is a database host", bad=[{"zulip_failover_target": "nosuchhost"},
+                                                         {"zulip_failover_confirm": "nosuchhost"}], playbooks=_FAILOVERS)
+def _failover_hosts(inputs):
+    problems = []
+    database = set(inputs.groups.get(PRIMARY, [])) | set(inputs.groups.get(REPLICA, []))
+    app_mode = inputs.playbook == "failover-app"
+    target = inputs.get("zulip_failover_target") or ""
+    pool = set(inputs.groups.get(APP, [])) if app_mode else database
+    if target and target not in pool:
+        problems.append(Problem("zulip_failover_target", target, f"is not {'an app server' if app_mode else 'a database host'} "
+                                f"of the inventory ({', '.join(sorted(pool)) or 'none'})", "Name the host to promote or make active."))
+    confirm = inputs.get("zulip_failover_confirm") or ""
+    if confirm and confirm not in database:
+        problems.append(Problem("zulip_failover_confirm", confirm, "is not a database host of the inventory",
+                                "Name the old primary: -e zulip_failover_confirm=<its inventory name>."))
+    return problems
+
+
+@rule("rejoin:hosts", ["zulip_failover_rejoin_hosts"], "every item is a database host of the inventory",
+      bad=[{"zulip_failover_rejoin_hosts": ["nosuchhost"]}], playbooks=("rejoin",))
+def _rejoin_hosts(inputs):
+    database = set(inputs.groups.get(PRIMARY, [])) | set(inputs.groups.get(REPLICA, []))
+    rejoin = inputs.get("zulip_failover_rejoin_hosts") or []
+    wrong = [h for h in rejoin if h not in database]
+    if wrong:
+        return [Problem("zulip_failover_rejoin_hosts", rejoin, f"{', '.join(wrong)} is no database host of the inventory",
+                        "List fenced former primaries, or leave it empty for all of them.")]
+    return []

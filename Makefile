@@ -46,11 +46,12 @@ scenario: venv images fixtures
 	@bash lab/scenario.sh $(S)
 
 test: venv images fixtures
-	@set -e; $(MAKE) --no-print-directory lint; \
+	@set -e; start=$$(date +%s); $(MAKE) --no-print-directory lint; \
 	$(MAKE) --no-print-directory unit; \
 	$(MAKE) --no-print-directory build; \
+	echo "make test: lint, unit and build passed in $$(( $$(date +%s) - start )) s"; \
 	for s in $(SCENARIOS); do bash lab/scenario.sh $$s; done; \
-	echo "make test: all checks passed"
+	echo "make test: all checks passed in $$(( $$(date +%s) - start )) s"
 
 demo: venv images fixtures
 	@bash lab/demo.sh

@@ -77,28 +77,33 @@ class ActionModule(ActionBase):
                 continue
             options = role_options(role, entry_point)
             defaults = role_defaults(role)
-            params = {}
+            params, literal = {}, set()
             for name, spec in options.items():
                 if spec.get("no_log"):
                     secret.add(name)
                 try:
                     if name in task_vars:
                         params[name] = self._template(task_vars[name])
-                    elif name in defaults:
-                        params[name] = self._template(defaults[name], variables)
+                    elif isinstance(defaults.get(name), str) and "{{" in defaults[name]:
+                        params[name] = self._template(defaults[name], variables)  # from the inventory's variables
                     else:
-                        params[name] = spec.get("default")
+                        params[name] = defaults.get(name, spec.get("default"))
+                        literal.add(name)
                 except AnsibleError:
                     continue  # computed from facts or other roles' results: not an input
                 variables.setdefault(name, params[name])
-            spec = {n: {k: v for k, v in s.items() if k in _SPEC_KEYS} for n, s in options.items() if n in params}
-            validated = ArgumentSpecValidator(spec).validate(params)
+            # The type and choices of what the inventory gave; a role's own literal
+            # default may be a sentinel ("" for no failover mode), which the rules judge.
+            checked = {n: v for n, v in params.items() if n not in literal and v is not None}
+            spec = {n: {k: v for k, v in s.items() if k in _SPEC_KEYS} for n, s in options.items() if n in checked}
+            validated = ArgumentSpecValidator(spec).validate(checked)
             for error in validated.errors:
-                name = getattr(error, "parameter", None) or next((n for n in params if f"'{n}'" in str(error)), "?")
-                shown = "********" if name in secret else params.get(name)
+                name = next((n for n in sorted(checked, key=len, reverse=True) if n in str(error)), "?")
+                shown = "********" if name in secret else checked.get(name)
                 problems.append(preflight.Problem(name, shown, str(error).rstrip("."),
                                                   f"See ansible-doc -t role zulip.server.{role} -e {entry_point}."))
-            values.update({n: v for n, v in validated.validated_parameters.items() if n in params})
+            values.update({n: v for n, v in params.items() if n in literal})
+            values.update({n: v for n, v in validated.validated_parameters.items() if n in checked})
         for name in EXTRA_INPUTS:
             if name in task_vars and name not in values:
                 values[name] = self._template(task_vars[name])

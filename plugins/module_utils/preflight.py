@@ -126,7 +126,8 @@ class Rule:
     playbooks: tuple
     doc: str
     check: object  # callable(Inputs) -> iterable of Problem
-    # Inputs that break the rule (for the tests): (values, groups or None for standalone).
+    # Inputs that break the rule (for the tests): {variable: value} on a standalone
+    # inventory, or ({variable: value}, {group: hosts}).
     bad: list
 
     def applies(self, inputs):
@@ -501,9 +502,8 @@ def _release_problems(inputs, role, git_ok):
             return [Problem(release_var, release, "a URL needs its sha256",
                             "Set zulip_release_sha256 to the sha256 Zulip publishes for it (64 hex characters).")]
         return []
-    tarball = release.endswith((".tar.gz", ".tgz")) or "/" in release
-    if not tarball and git_ok:
-        return []  # a git ref, resolved on the host
+    if git_ok and not re.search(r"\.(tar(\.[A-Za-z0-9]+)?|tgz)$", release):
+        return []  # a git ref (zulip_upgrade's _zulip_upgrade_kind), resolved on the host
     if not os.path.isfile(release):
         return [Problem(release_var, release, "no such file on the controller",
                         "Set zulip_release to the path of a zulip-server-<version>.tar.gz on the controller.")]
@@ -525,7 +525,8 @@ def _install_release(inputs):
 
 
 @rule("upgrade:release", ["zulip_release", "zulip_release_sha256", "zulip_upgrade_release", "zulip_upgrade_release_sha256"],
-      "as for install, or a git ref (a name without / or .tar.gz)", bad=[{"zulip_upgrade_release": ""}],
+      "as for install, or a git ref: anything that is neither a URL nor a name ending in .tar, .tar.* or .tgz",
+      bad=[{"zulip_upgrade_release": ""}],
       groups=_APP, playbooks=("upgrade",))
 def _upgrade_release(inputs):
     return _release_problems(inputs, "upgrade", True)
@@ -734,19 +735,30 @@ def _synchronous_standby_names(inputs):
         _, num, names = parse_synchronous_standby_names(value)
     except ValueError as error:
         return [Problem(name, value, f"PostgreSQL would refuse it: {error}", fix)]
-    replicas = [h for h in inputs.cluster_members(REPLICA)] + [h for h in inputs.cluster_members(PRIMARY)]
-    known = {standby_name(h) for h in replicas}
+    # After a failover the primary may be any of them, and the others its standbys.
+    database = sorted(set(inputs.cluster_members(PRIMARY)) | set(inputs.cluster_members(REPLICA)))
+    known = {standby_name(h) for h in database}
     unknown = [n for n in names if n != "*" and n not in known]
     if unknown:
         return [Problem(name, value, f"{', '.join(unknown)} is no database host's standby name in cluster '{inputs.cluster}' "
                         f"(they are: {', '.join(sorted(known)) or 'none'}): commits would wait for it forever", fix)]
-    possible = len(inputs.cluster_members(REPLICA)) if "*" in names else len(names)
+    possible = len(database) - 1 if "*" in names else len(names)
     if num > possible:
         return [Problem(name, value, f"it waits for {num} standbys but only {possible} can answer: commits would wait forever", fix)]
     return []
 
 
 # ------------------------------------------------------------------ failover.yml
+
+@rule("failover:mode", ["zulip_failover_mode"], "set: switchover, failover or app",
+      bad=[{"zulip_failover_mode": None}], playbooks=_FAILOVERS)
+def _failover_mode(inputs):
+    if inputs.get("zulip_failover_mode"):
+        return []  # its choices: the argument spec
+    return [Problem("zulip_failover_mode", inputs.get("zulip_failover_mode"), "is not set",
+                    "Set -e zulip_failover_mode=switchover (planned, nothing lost), failover (the primary is dead; with "
+                    "-e zulip_failover_confirm=<old primary>) or app (move the active app server).")]
+
 
 @rule("failover:hosts", ["zulip_failover_target", "zulip_failover_confirm"],
       "zulip_failover_target is a database host (switchover, failover) or an app server (app) of the inventory; "

@@ -140,8 +140,9 @@ def test_release_sha256_checked(tmp_path, right):
     ("failover.yml", {"zulip_failover_mode": "switchover", "zulip_failover_catchup_timeout": 0, "zulip_failover_target": "nosuch"},
      ["zulip_failover_catchup_timeout=0", 'zulip_failover_target="nosuch": is not a database host of the inventory']),
     ("failover.yml", {"zulip_failover_mode": "app", "zulip_external_host": "zulipchat"}, ['zulip_external_host="zulipchat"']),
+    ("failover.yml", {}, ['zulip_failover_mode="": is not set. Set -e zulip_failover_mode=switchover']),
     ("rejoin.yml", {"zulip_failover_rejoin_hosts": ["nosuch"]}, ['zulip_failover_rejoin_hosts=["nosuch"]: nosuch is no database host']),
-], ids=["upgrade", "rollback", "failover", "failover-app", "rejoin"])
+], ids=["upgrade", "rollback", "failover", "failover-app", "failover-no-mode", "rejoin"])
 def test_each_playbook_checks_its_inputs_first(tmp_path, playbook, extra, messages):
     result = run(tmp_path, standalone(), playbook=PLAYBOOKS / playbook, **extra)
     assert stopped_in_preflight(result), result.stdout[-3000:]

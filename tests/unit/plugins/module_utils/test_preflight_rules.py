@@ -114,10 +114,8 @@ FREE = {
     "zulip_app_frontend_s3_auth_uploads_bucket", "zulip_app_frontend_s3_avatar_bucket", "zulip_app_frontend_s3_region",
     "zulip_app_frontend_s3_key", "zulip_app_frontend_s3_secret_key",  # S3's own formats, checked by S3
     "zulip_app_frontend_settings_extra",  # Python, checked by the release's manage.py checkconfig
-    "zulip_app_frontend_release_sha256", "zulip_upgrade_release_sha256",  # with the release (app:release, upgrade:release)
     "zulip_postgresql_tls_dir",  # created on the controller
-    "zulip_postgresql_tls_ca_key",  # with the CA certificate (postgresql:own-ca)
-    "zulip_preflight_supported_debian",
+    "zulip_preflight_supported_debian",  # the preflight's own list
 }
 
 
@@ -241,7 +239,12 @@ def test_a_role_variable_is_named_when_it_was_set(tmp_path):
 
 def test_a_git_ref_is_a_release_for_upgrade_only(tmp_path):
     values = baseline(tmp_path)
-    values.update(zulip_upgrade_release="10.x", zulip_app_frontend_release="10.x")
-    assert not preflight.check(inputs_for(values, STANDALONE, "upgrade"))
+    for ref in ["release/10.x", "main"]:
+        values.update(zulip_upgrade_release=ref)
+        assert not preflight.check(inputs_for(values, STANDALONE, "upgrade")), ref
+    values.update(zulip_upgrade_release=str(tmp_path / "zulip-server-10.9.tar.xz"))
+    [problem] = preflight.check(inputs_for(values, STANDALONE, "upgrade"))
+    assert "no such file on the controller" in str(problem)
+    values.update(zulip_app_frontend_release="10.x")
     [problem] = preflight.check(inputs_for(values, STANDALONE, "install"))
     assert str(problem).startswith('zulip_release="10.x": no such file on the controller')

@@ -26,8 +26,7 @@ except ImportError:  # pragma: no cover - older ansible-core trusts every string
 
 ROLES_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "roles")
 # Inputs that belong to no role's argument spec: the inventory's and the playbooks' own.
-EXTRA_INPUTS = ("zulip_service_address", "zulip_upgrade_serial", "zulip_upgrade_max_fail_percentage", "zulip_external_host",
-                "zulip_release", "zulip_release_sha256")
+EXTRA_INPUTS = ("zulip_service_address", "zulip_upgrade_serial", "zulip_upgrade_max_fail_percentage")
 _SPEC_KEYS = ("type", "elements", "choices", "options", "no_log")
 
 

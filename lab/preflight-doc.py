@@ -1,23 +1,17 @@
 #!/usr/bin/env python3
 """Print docs/preflight.md from the preflight's rules (plugins/module_utils/preflight.py).
 
-    .venv/bin/python lab/preflight-doc.py > docs/preflight.md
+    source lab/env.sh && python lab/preflight-doc.py > docs/preflight.md
 
+(lab/env.sh links this checkout as ansible_collections.zulip.server.)
 tests/unit/plugins/module_utils/test_preflight_rules.py fails when the file and the rules differ."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-COLLECTIONS = ROOT / ".cache" / "collections"
-LINK = COLLECTIONS / "ansible_collections" / "zulip" / "server"
-if not LINK.exists():
-    LINK.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(ROOT, LINK)
-sys.path.insert(0, str(COLLECTIONS))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / ".cache" / "collections"))
 
 from ansible_collections.zulip.server.plugins.module_utils import preflight  # noqa: E402
 

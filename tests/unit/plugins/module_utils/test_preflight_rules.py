@@ -140,7 +140,7 @@ def test_docs_list_every_rule():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert (ROOT / "docs" / "preflight.md").read_text() == module.render(), \
-        "docs/preflight.md is stale: .venv/bin/python lab/preflight-doc.py > docs/preflight.md"
+        "docs/preflight.md is stale: source lab/env.sh && python lab/preflight-doc.py > docs/preflight.md"
 
 
 @pytest.mark.parametrize(("text", "parsed"), [

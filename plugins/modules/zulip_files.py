@@ -9,17 +9,18 @@ DOCUMENTATION = r"""
 module: zulip_files
 author: zulip.server maintainers
 version_added: "0.2.0"
-short_description: Write a set of directories and config files in one call, keeping hand edits
+short_description: Write a set of directories, config files and links in one call, keeping hand edits
 description:
   - Makes each of O(directories) exist, each of O(files) hold its content, and both have their owner, group and
-    mode, and removes each of O(absent), in one call per host. A role renders its templates on the controller
+    mode, each of O(links) point at its target, and removes each of O(absent), in one call per host. A role renders its templates on the controller
     (C(lookup('template'))) and passes them here, instead of one C(file) or C(template) task per path.
   - A file is rewritten (atomically, a temporary file renamed into place) only when its content differs; an owner,
     group or mode that drifted is set without rewriting it.
   - Keeps the record of what the collection wrote (README "Hand-edited config files"), shared with
     M(zulip.server.zulip_rendered_files). A file recorded there whose content no longer matches was edited by hand
     since; before it is rewritten or removed it is copied to O(backup_dir)C(/<UTC time>/<its path>) and a warning
-    names it and the copy.
+    names it and the copy. Recording a file that already held its content is bookkeeping, not a change. It is not
+    reported as one, so that it notifies no handler (a file the collection starts recording restarts no service).
 options:
   directories:
     description: Directories to create (with their missing parents, owned by root, mode C(0755)), before O(files).
@@ -69,8 +70,23 @@ options:
         description: Mode, octal, as a string (V("0640")).
         type: str
         default: "0644"
+  links:
+    description: Symbolic links to make, after O(files). A link that points elsewhere is replaced; a file or directory
+      in its place is an error.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the link.
+        type: path
+        required: true
+      src:
+        description: What the link points at (it need not exist yet).
+        type: path
+        required: true
   absent:
-    description: Absolute paths of files to remove when they exist.
+    description: Absolute paths of files (or links) to remove when they exist.
     type: list
     elements: path
     default: []
@@ -120,8 +136,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed_files:
-  description: The directories and files created, written, given new attributes, or removed (as they would be, in
-    check mode), sorted.
+  description: The directories, files and links created, written, given new attributes, or removed (as they would
+    be, in check mode), sorted.
   returned: always
   type: list
   elements: str
@@ -265,9 +281,26 @@ class Run:
         if self.new_record is not None:
             self.new_record[path] = sha256_bytes(data)
 
+    def link(self, spec):
+        path, src = spec["path"], spec["src"]
+        current = os.readlink(path) if os.path.islink(path) else None
+        if current == src:
+            return
+        if current is None and os.path.lexists(path):
+            self.module.fail_json(msg=f"{path}: exists and is not a symbolic link")
+        self.diffs.append({"before_header": path, "after_header": path,
+                           "before": "" if current is None else f"-> {current}\n", "after": f"-> {src}\n"})
+        self.result["changed_files"].append(path)
+        if not self.module.check_mode:
+            if not os.path.isdir(os.path.dirname(path)):
+                self.module.fail_json(msg=f"{path}: its directory does not exist")
+            tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.link")
+            os.symlink(src, tmp)
+            os.replace(tmp, path)
+
     def remove(self, path):
-        current = read(path)
-        if current is not None:
+        current = read(path) if not os.path.islink(path) else os.readlink(path).encode()
+        if os.path.lexists(path):
             self.keep_hand_edit(path, current)
             self.diffs.append(diff(path, current, None))
             self.result["changed_files"].append(path)
@@ -281,6 +314,8 @@ class Run:
             self.directory(spec)
         for spec in self.p["files"]:
             self.ensure(spec)
+        for spec in self.p["links"]:
+            self.link(spec)
         for path in self.p["absent"]:
             self.remove(path)
         recorded_changed = self.new_record is not None and (
@@ -289,7 +324,7 @@ class Run:
             write_manifest(self.p["manifest"], self.new_record)
         self.result["changed_files"].sort()
         self.result["edited"].sort()
-        self.result["changed"] = bool(self.result["changed_files"]) or recorded_changed
+        self.result["changed"] = bool(self.result["changed_files"])
         if self.module._diff and self.diffs:
             self.result["diff"] = self.diffs
         return self.result
@@ -311,6 +346,10 @@ def main():
                 "group": {"type": "str", "default": "root"},
                 "mode": {"type": "str", "default": "0644"},
             }},
+            "links": {"type": "list", "elements": "dict", "default": [], "options": {
+                "path": {"type": "path", "required": True},
+                "src": {"type": "path", "required": True},
+            }},
             "absent": {"type": "list", "elements": "path", "default": []},
             "record": {"type": "bool", "default": True},
             "manifest": {"type": "path", "default": MANIFEST},
@@ -319,7 +358,8 @@ def main():
         },
         supports_check_mode=True,
     )
-    paths = [d["path"] for d in module.params["directories"] + module.params["files"]] + module.params["absent"]
+    paths = [d["path"] for d in module.params["directories"] + module.params["files"] + module.params["links"]]
+    paths += module.params["absent"]
     for path in paths:
         if not os.path.isabs(path):
             module.fail_json(msg=f"paths must be absolute: {path}")

@@ -17,6 +17,8 @@ description:
   - PostgreSQL is asked over its Unix socket, as the C(postgres) user, whether it is in recovery
     (C(pg_is_in_recovery())). A cluster that is not running is a replica if its data directory holds
     C(standby.signal), else a primary.
+  - Lists the Debian packages installed on the host (C(dpkg-query)), so that the roles skip their package tasks when
+    nothing of theirs is missing.
   - A host is fenced when O(fence_marker) exists (written by C(playbooks/failover.yml) when it abandons a primary;
     removed by C(playbooks/rejoin.yml)).
 options:
@@ -96,6 +98,11 @@ app_active_since:
   description: The time this host was made the active app server (content of O(app_marker)), or null.
   returned: always
   type: str
+packages:
+  description: Names of the packages dpkg reports fully installed (C(install ok installed)), sorted; empty without dpkg.
+  returned: always
+  type: list
+  elements: str
 """
 
 import os
@@ -177,6 +184,15 @@ def postgresql_state(params, ask=ask_server, control=control_file):
     return state
 
 
+def installed_packages(query=("dpkg-query", "-W", "-f", "${db:Status-Status} ${Package}\\n")):
+    try:
+        run = subprocess.run(list(query), capture_output=True, text=True, check=False)
+    except OSError:
+        return []
+    return sorted({line.split()[1] for line in run.stdout.splitlines()
+                   if len(line.split()) == 2 and line.split()[0] == "installed"})
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -190,7 +206,7 @@ def main():
         supports_check_mode=True,
     )
     module.exit_json(changed=False, postgresql=postgresql_state(module.params),
-                     app_active_since=read(module.params["app_marker"]))
+                     app_active_since=read(module.params["app_marker"]), packages=installed_packages())
 
 
 if __name__ == "__main__":

@@ -179,3 +179,38 @@ def test_a_file_where_a_directory_belongs_is_refused(run, paths):
         f.write("")
     result = run(directories=[{"path": paths["a"], "owner": ME, "group": MY_GROUP}])
     assert result["_rc"] != 0 and "not a directory" in result["msg"]
+
+
+def test_links_are_made_repointed_and_previewed(run, paths, tmp_path):
+    link = str(tmp_path / "etc" / "enabled")
+    preview = run(links=[{"path": link, "src": paths["a"]}], check_mode=True, diff=True)
+    assert preview["changed_files"] == [link] and not os.path.lexists(link)
+    assert preview["diff"][0]["after"] == f"-> {paths['a']}\n"
+    assert run(links=[{"path": link, "src": paths["a"]}])["changed_files"] == [link]
+    assert os.readlink(link) == paths["a"]  # a target that does not exist yet is fine
+    assert not run(links=[{"path": link, "src": paths["a"]}])["changed"]
+    assert run(links=[{"path": link, "src": paths["b"]}])["changed_files"] == [link]
+    assert os.readlink(link) == paths["b"] and link not in recorded(paths)  # no content to record
+
+
+def test_a_file_where_a_link_belongs_is_refused_and_kept(run, paths):
+    with open(paths["a"], "w") as f:
+        f.write("mine\n")
+    result = run(links=[{"path": paths["a"], "src": paths["b"]}])
+    assert result["_rc"] != 0 and "not a symbolic link" in result["msg"]
+    assert open(paths["a"]).read() == "mine\n"
+
+
+def test_absent_removes_a_link_even_a_dangling_one(run, paths, tmp_path):
+    link = str(tmp_path / "etc" / "default")
+    os.symlink(str(tmp_path / "nowhere"), link)
+    result = run(absent=[link])
+    assert result["changed_files"] == [link] and not os.path.lexists(link)
+    assert not run(absent=[link])["changed"]
+
+
+def test_recording_a_file_that_holds_its_content_is_not_a_change(run, paths):
+    run(two(paths), record=False)
+    result = run(two(paths))
+    assert result["_rc"] == 0 and not result["changed"], result
+    assert set(recorded(paths)) == {paths["a"], paths["b"]}

@@ -115,3 +115,12 @@ def test_control_file_is_parsed(tmp_path):
                     "echo \"Latest checkpoint's TimeLineID:       4\"\n")
     tool.chmod(0o755)
     assert zulip_host_state.control_file(str(tmp_path), "/nonexistent") == (4, "7301")
+
+
+def test_only_fully_installed_packages_are_listed(tmp_path):
+    dpkg = tmp_path / "dpkg-query"
+    dpkg.write_text("#!/bin/sh\nprintf 'installed nginx\\nhalf-configured redis-server\\nconfig-files memcached\\n"
+                    "installed libc6\\ninstalled libc6\\nnot-installed\\n'\n")
+    dpkg.chmod(0o755)
+    assert zulip_host_state.installed_packages((str(dpkg),)) == ["libc6", "nginx"]
+    assert zulip_host_state.installed_packages((str(tmp_path / "missing"),)) == []

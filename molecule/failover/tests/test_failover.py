@@ -135,9 +135,11 @@ def test_failover_after_the_primary_is_killed_loses_no_acknowledged_message(zuli
     writer.start()
     try:
         writer.wait_acknowledged(20, 60)
+        killed_at = time.time()
         killed = host(DB1).run(f"kill -KILL $(head -1 {DATA}/postmaster.pid)")
         assert killed.rc == 0, killed.stderr
         rc, output = playbook("failover", "-e", "zulip_failover_mode=failover", "-e", f"zulip_failover_confirm={DB1}")
+        failed_over_at = time.time()
         assert rc == 0, output[-5000:]
         assert f"{APP} writes to the new primary without a restart." in output
         # The app accepts messages again, through the same processes.
@@ -145,7 +147,12 @@ def test_failover_after_the_primary_is_killed_loses_no_acknowledged_message(zuli
     finally:
         writer.stop()
     assert is_primary(DB2)
-    assert all_present(DB2, writer.acknowledged) == {}, "acknowledged messages lost"
+    lost = all_present(DB2, writer.acknowledged)
+    # Each content ends with the time it was sent, to compare with the drill's.
+    assert lost == {}, (
+        f"acknowledged messages lost: primary killed at {killed_at:.2f}, failover done at {failed_over_at:.2f}, "
+        f"{writer.failures} failed sends; {DB2} has: "
+        + sql(DB2, f"SELECT id, content FROM zulip.zerver_message WHERE id IN ({','.join(map(str, lost))})", "zulip"))
     assert uwsgi_pid(APP) == pid
     drill["acknowledged"] = dict(writer.acknowledged)
 

@@ -1,6 +1,5 @@
 """A PostgreSQL primary with a streaming hot spare, as a Zulip admin relies on it."""
 
-import os
 import time
 
 import pytest
@@ -183,10 +182,6 @@ def test_replica_holding_another_clusters_data_is_refused_and_left_untouched():
     wait_for("streaming again", streaming_from_slot, 30)
 
 
-# About a minute: outside make test's budget unless ZULIP_LAB_SLOW=1 (the
-# failover scenario's rejoin drill takes the same path: data moved aside, a
-# new base backup through the slot).
-@pytest.mark.skipif(os.environ.get("ZULIP_LAB_SLOW") != "1", reason="set ZULIP_LAB_SLOW=1")
 def test_forced_rebuild_moves_the_foreign_data_aside_and_streams_again():
     """With zulip_postgresql_replica_force_rebuild the refused data is kept
     (moved aside, not deleted) and a new base backup makes a streaming replica."""

@@ -151,7 +151,7 @@ def test_failover_after_the_primary_is_killed_loses_no_acknowledged_message(zuli
     # Each content ends with the time it was sent, to compare with the drill's.
     assert lost == {}, (
         f"acknowledged messages lost: primary killed at {killed_at:.2f}, failover done at {failed_over_at:.2f}, "
-        f"{writer.failures} failed sends; {DB2} has: "
+        f"{writer.failures} failed sends, acknowledged ids {sorted(writer.acknowledged)}; {DB2} has: "
         + sql(DB2, f"SELECT id, content FROM zulip.zerver_message WHERE id IN ({','.join(map(str, lost))})", "zulip"))
     assert uwsgi_pid(APP) == pid
     drill["acknowledged"] = dict(writer.acknowledged)

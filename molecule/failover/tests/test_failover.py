@@ -130,6 +130,8 @@ def test_failover_without_confirmation_is_refused_and_changes_nothing():
 
 
 def test_failover_after_the_primary_is_killed_loses_no_acknowledged_message(zuliprc, drill):
+    # The drill's premise: a commit waits for the replica.
+    assert sql(DB1, "SELECT sync_state FROM pg_stat_replication") in ("sync", "quorum")
     pid = uwsgi_pid(APP)
     writer = Writer(zuliprc, "failover")
     writer.start()

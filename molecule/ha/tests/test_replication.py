@@ -165,6 +165,8 @@ def run_postgresql_play(*extra):
 
 def test_replica_holding_another_clusters_data_is_refused_and_left_untouched():
     replica = host(REPLICA)
+    replication_conf = "/etc/postgresql/15/main/conf.d/zulip-replication.conf"
+    before = (sql(PRIMARY, "SHOW synchronous_standby_names"), host(PRIMARY).file(replication_conf).content_string)
     assert replica.run(f"systemctl stop {UNIT}").rc == 0
     assert replica.run(f"mv {DATA} {DATA}.lab-saved").rc == 0
     try:
@@ -176,6 +178,9 @@ def test_replica_holding_another_clusters_data_is_refused_and_left_untouched():
         assert f"holds another PostgreSQL cluster (system identifier {foreign_id}" in output, output[-3000:]
         assert system_identifier(REPLICA) == foreign_id
         assert replica.run(f"find {DATA} -printf '%p %s %T@\\n' | sort").stdout == listing
+        # The primary stays as synchronous as it was: the refused replica was its standby.
+        assert (sql(PRIMARY, "SHOW synchronous_standby_names"),
+                host(PRIMARY).file(replication_conf).content_string) == before
     finally:
         replica.run(f"rm -rf {DATA} && mv {DATA}.lab-saved {DATA}")
         assert replica.run(f"systemctl start {UNIT}").rc == 0

@@ -151,6 +151,11 @@ sha256:
   returned: state is unpacked
   type: str
   sample: 5e8a1d...
+venv:
+  description: Whether the deployment has its virtualenv (C(zulip-current-venv), made by the release's
+    C(scripts/lib/create-production-venv)).
+  returned: state is unpacked
+  type: bool
 previous:
   description: Deployment C(current) pointed at before the run (absolute path), or null if there was no C(current).
   returned: state is current
@@ -195,6 +200,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 SHA_FILE = ".zulip-release-sha256"
+# What the release's create-production-venv makes in a deployment.
+VENV_LINK = "zulip-current-venv"
 TIMESTAMP_FORMAT = "%Y-%m-%d-%H-%M-%S"
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}$")
 VERSION_RE = re.compile(r"""^ZULIP_VERSION\s*=\s*["']([^"'\n]*)["']""", re.MULTILINE)
@@ -376,7 +383,8 @@ def state_unpacked(module):
                 version = read_version(handle.read())
         except OSError:
             pass
-        return {"changed": False, "path": existing, "version": version, "sha256": sha256}
+        return {"changed": False, "path": existing, "version": version, "sha256": sha256,
+                "venv": os.path.lexists(os.path.join(existing, VENV_LINK))}
 
     try:
         tar = tarfile.open(archive, "r:*")
@@ -387,7 +395,7 @@ def state_unpacked(module):
         version = tarball_version(tar, entries)
         if module.check_mode:
             path = free_deployment_path(deployments_dir, datetime.datetime.now())
-            return {"changed": True, "path": path, "version": version, "sha256": sha256}
+            return {"changed": True, "path": path, "version": version, "sha256": sha256, "venv": False}
 
         if not os.path.isdir(deployments_dir):
             os.makedirs(deployments_dir, mode=0o755)
@@ -417,7 +425,7 @@ def state_unpacked(module):
             raise
 
     replace_symlink(os.path.join(deployments_dir, "next"), path, uid, gid)
-    return {"changed": True, "path": path, "version": version, "sha256": sha256}
+    return {"changed": True, "path": path, "version": version, "sha256": sha256, "venv": False}
 
 
 def resolve_deployment(params):

@@ -44,6 +44,9 @@ options:
         description: Mode, octal, as a string (V("0750")).
         type: str
         default: "0755"
+      tag:
+        description: A name the result's RV(changed_tags) lists when this directory changed.
+        type: str
   files:
     description: The files to write.
     type: list
@@ -70,6 +73,17 @@ options:
         description: Mode, octal, as a string (V("0640")).
         type: str
         default: "0644"
+      record:
+        description: Overrides O(record) for this file (V(false) for one that holds a secret or a key).
+        type: bool
+      note:
+        description: Overrides O(note) for this file.
+        type: str
+      tag:
+        description:
+          - A name the result's RV(changed_tags) lists when this file changed, e.g. the service restart it calls for.
+            One call can then write files that call for different handlers.
+        type: str
   links:
     description: Symbolic links to make, after O(files). A link that points elsewhere is replaced; a file or directory
       in its place is an error.
@@ -85,6 +99,9 @@ options:
         description: What the link points at (it need not exist yet).
         type: path
         required: true
+      tag:
+        description: A name the result's RV(changed_tags) lists when this link changed.
+        type: str
   absent:
     description: Absolute paths of files (or links) to remove when they exist.
     type: list
@@ -142,6 +159,12 @@ changed_files:
   type: list
   elements: str
   sample: [/etc/zulip/settings.py]
+changed_tags:
+  description: The O(files[].tag) (and directories' and links') of what changed, sorted, each once.
+  returned: always
+  type: list
+  elements: str
+  sample: [restart]
 edited:
   description: Recorded files that were edited by hand and are rewritten or removed by this run, sorted.
   returned: always
@@ -218,13 +241,19 @@ class Run:
     def __init__(self, module):
         self.module = module
         self.p = module.params
-        self.record = read_manifest(self.p["manifest"]) if self.p["record"] else None
+        any_recorded = self.p["record"] or any(spec.get("record") for spec in self.p["files"])
+        self.record = read_manifest(self.p["manifest"]) if any_recorded else None
         self.new_record = None if self.record is None else dict(self.record)
         self.stamp = backup_stamp()
         self.result = {"changed_files": [], "edited": [], "backups": {}}
+        self.tags = set()
         self.diffs = []
 
-    def keep_hand_edit(self, path, current):
+    def recorded(self, spec):
+        """Whether this file is recorded (the call's O(record), unless the file says otherwise)."""
+        return self.p["record"] if spec.get("record") is None else spec["record"]
+
+    def keep_hand_edit(self, path, current, note=None):
         """Copy a recorded file that was edited by hand aside before it is replaced."""
         if self.record is None or path not in self.record or sha256_bytes(current) == self.record[path]:
             return
@@ -234,7 +263,7 @@ class Run:
             keep_copy(path, copy)
         self.result["edited"].append(path)
         self.result["backups"][path] = copy
-        warn_edited(self.module, path, copy, self.p["note"])
+        warn_edited(self.module, path, copy, self.p["note"] if note is None else note)
 
     def attributes(self, path, mode, uid, gid):
         """Set a drifted mode, owner or group; True when one had drifted."""
@@ -267,9 +296,10 @@ class Run:
         mode = mode_of(self.module, spec)
         uid, gid = ids(self.module, spec)
         current = read(path)
+        recorded = self.recorded(spec)
         if current != data:
-            if current is not None:
-                self.keep_hand_edit(path, current)
+            if current is not None and recorded:
+                self.keep_hand_edit(path, current, spec.get("note"))
             self.diffs.append(diff(path, current, data))
             self.result["changed_files"].append(path)
             if not self.module.check_mode:
@@ -278,7 +308,7 @@ class Run:
                 write(path, data, uid, gid, mode)
         elif self.attributes(path, mode, uid, gid):
             self.result["changed_files"].append(path)
-        if self.new_record is not None:
+        if self.new_record is not None and recorded:
             self.new_record[path] = sha256_bytes(data)
 
     def link(self, spec):
@@ -309,13 +339,19 @@ class Run:
         if self.new_record is not None:
             self.new_record.pop(path, None)
 
+    def tagged(self, method, spec):
+        before = len(self.result["changed_files"])
+        method(spec)
+        if len(self.result["changed_files"]) > before and spec.get("tag"):
+            self.tags.add(spec["tag"])
+
     def run(self):
         for spec in self.p["directories"]:
-            self.directory(spec)
+            self.tagged(self.directory, spec)
         for spec in self.p["files"]:
-            self.ensure(spec)
+            self.tagged(self.ensure, spec)
         for spec in self.p["links"]:
-            self.link(spec)
+            self.tagged(self.link, spec)
         for path in self.p["absent"]:
             self.remove(path)
         recorded_changed = self.new_record is not None and (
@@ -323,6 +359,7 @@ class Run:
         if recorded_changed and not self.module.check_mode:
             write_manifest(self.p["manifest"], self.new_record)
         self.result["changed_files"].sort()
+        self.result["changed_tags"] = sorted(self.tags)
         self.result["edited"].sort()
         self.result["changed"] = bool(self.result["changed_files"])
         if self.module._diff and self.diffs:
@@ -338,6 +375,7 @@ def main():
                 "owner": {"type": "str", "default": "root"},
                 "group": {"type": "str", "default": "root"},
                 "mode": {"type": "str", "default": "0755"},
+                "tag": {"type": "str"},
             }},
             "files": {"type": "list", "elements": "dict", "default": [], "options": {
                 "path": {"type": "path", "required": True},
@@ -345,10 +383,14 @@ def main():
                 "owner": {"type": "str", "default": "root"},
                 "group": {"type": "str", "default": "root"},
                 "mode": {"type": "str", "default": "0644"},
+                "record": {"type": "bool"},
+                "note": {"type": "str"},
+                "tag": {"type": "str"},
             }},
             "links": {"type": "list", "elements": "dict", "default": [], "options": {
                 "path": {"type": "path", "required": True},
                 "src": {"type": "path", "required": True},
+                "tag": {"type": "str"},
             }},
             "absent": {"type": "list", "elements": "path", "default": []},
             "record": {"type": "bool", "default": True},

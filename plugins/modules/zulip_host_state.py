@@ -19,6 +19,8 @@ description:
     C(standby.signal), else a primary.
   - Lists the Debian packages installed on the host (C(dpkg-query)), so that the roles skip their package tasks when
     nothing of theirs is missing.
+  - Also answers the questions of M(zulip.server.zulip_probe) (O(paths), O(units), O(users), ...), in the same
+    call.
   - A host is fenced when O(fence_marker) exists (written by C(playbooks/failover.yml) when it abandons a primary;
     removed by C(playbooks/rejoin.yml)).
 options:
@@ -45,6 +47,8 @@ options:
     description: File whose presence means that this host was made the active app server; it holds the time (UTC, ISO 8601).
     type: path
     default: /etc/zulip/app-frontend-active
+extends_documentation_fragment:
+  - zulip.server.probe
 attributes:
   check_mode:
     support: full
@@ -103,12 +107,18 @@ packages:
   returned: always
   type: list
   elements: str
+paths:
+  description: The answers to O(paths), as M(zulip.server.zulip_probe) returns them; likewise C(contents), C(checksums),
+    C(units), C(users), C(groups), C(diversions) and C(commands).
+  returned: always
+  type: dict
 """
 
 import os
 import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zulip.server.plugins.module_utils.probe import PROBE_SPEC, probe
 
 # One row, "|"-separated: in recovery, checkpoint timeline, position,
 # received position, WAL receiver status, replay delay, system identifier.
@@ -202,11 +212,16 @@ def main():
             "socket_dir": {"type": "path", "default": "/var/run/postgresql"},
             "fence_marker": {"type": "path", "default": "/etc/zulip/postgresql-fenced"},
             "app_marker": {"type": "path", "default": "/etc/zulip/app-frontend-active"},
+            **PROBE_SPEC,
         },
         supports_check_mode=True,
     )
+    try:
+        answers = probe(module.params)
+    except ValueError as error:
+        module.fail_json(msg=str(error))
     module.exit_json(changed=False, postgresql=postgresql_state(module.params),
-                     app_active_since=read(module.params["app_marker"]), packages=installed_packages())
+                     app_active_since=read(module.params["app_marker"]), packages=installed_packages(), **answers)
 
 
 if __name__ == "__main__":

@@ -214,3 +214,34 @@ def test_recording_a_file_that_holds_its_content_is_not_a_change(run, paths):
     result = run(two(paths))
     assert result["_rc"] == 0 and not result["changed"], result
     assert set(recorded(paths)) == {paths["a"], paths["b"]}
+
+
+def test_tags_name_what_changed_each_once(run, paths, tmp_path):
+    files = [dict(f, tag=tag) for f, tag in zip(two(paths), ["restart", "reload"])]
+    first = run(files, directories=[{"path": str(tmp_path / "d"), "owner": ME, "group": MY_GROUP, "tag": "restart"}])
+    assert first["changed_tags"] == ["reload", "restart"]
+    files[1]["content"] = "b = 3\n"
+    assert run(files)["changed_tags"] == ["reload"]
+    assert run(files)["changed_tags"] == []
+
+
+def test_a_secret_file_in_a_recorded_call_is_neither_recorded_nor_copied(run, paths):
+    files = two(paths)
+    files[1]["record"] = False
+    run(files)
+    assert list(recorded(paths)) == [paths["a"]]
+    with open(paths["b"], "a") as f:
+        f.write("# by hand\n")
+    result = run(files)
+    assert result["changed_files"] == [paths["b"]] and result["edited"] == [] and not os.path.exists(paths["backups"])
+
+
+def test_one_file_may_record_in_an_unrecorded_call_and_say_its_own_note(run, paths):
+    files = two(paths)
+    files[0].update(record=True, note="Its own note.")
+    run(files, record=False, note="The call's note.")
+    assert list(recorded(paths)) == [paths["a"]]
+    with open(paths["a"], "a") as f:
+        f.write("# by hand\n")
+    (warning,) = run(files, record=False, note="The call's note.")["warnings"]
+    assert warning.endswith("Its own note.")

@@ -59,6 +59,40 @@ SOURCES
   echo "lab/images.sh: built $image ($hash)"
 }
 
+# zulip-lab/s3:bookworm: the bookworm image with moto (an S3 server) and
+# gunicorn from PyPI in /opt/lab-s3, for the backup tests (molecule/split).
+# pip reaches PyPI through this machine's TLS-intercepting proxy: the
+# container gets the host's CA bundle for the build only.
+S3_PINS="moto[server]==5.2.6 gunicorn==27.0.1"
+build_s3() {
+  local hash image have box
+  hash=$( { cat "$SELF"; docker image inspect --format '{{ index .Config.Labels "zulip.lab.recipe" }}' "$REPO:bookworm"; } \
+    | sha256sum | cut -c1-16)
+  image=zulip-lab/s3:bookworm
+  have=$(docker image inspect --format '{{ index .Config.Labels "zulip.lab.recipe" }}' "$image" 2>/dev/null || true)
+  if [ "$have" = "$hash" ]; then
+    echo "lab/images.sh: $image up to date ($hash)"
+    return
+  fi
+  box=lab-s3-build-$$
+  docker rm -f "$box" >/dev/null 2>&1 || true
+  trap 'docker rm -f "$box" >/dev/null 2>&1 || true' RETURN
+  echo "lab/images.sh: building $image (pip install $S3_PINS, about a minute)"
+  docker run -d --name "$box" -v /etc/ssl/certs/ca-certificates.crt:/tmp/host-ca.crt:ro \
+    "$REPO:bookworm" /bin/sleep infinity >/dev/null
+  docker exec "$box" bash -c "set -e
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv curl >/dev/null
+    python3 -m venv /opt/lab-s3
+    PIP_CERT=/tmp/host-ca.crt /opt/lab-s3/bin/pip install -q --disable-pip-version-check $S3_PINS
+    rm -rf /var/lib/apt/lists/*_* /root/.cache"
+  docker commit -c 'CMD ["/lib/systemd/systemd"]' -c "LABEL zulip.lab.recipe=$hash" "$box" "$image" >/dev/null
+  echo "lab/images.sh: built $image ($hash)"
+}
+
 for suite in "${@:-bookworm trixie}"; do
-  for s in $suite; do build "$s"; done
+  for s in $suite; do
+    build "$s"
+    if [ "$s" = bookworm ]; then build_s3; fi
+  done
 done

@@ -61,8 +61,8 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
         playbook = self._task.args.get("playbook", "install")
-        if playbook not in ("install", "upgrade", "rollback", "failover", "rejoin"):
-            return {"failed": True, "msg": f"playbook must be install, upgrade, rollback, failover or rejoin, not {playbook!r}"}
+        if playbook not in ("install", "upgrade", "rollback", "failover", "rejoin", "restore", "backup"):
+            return {"failed": True, "msg": f"playbook must be install, upgrade, rollback, failover, rejoin, restore or backup, not {playbook!r}"}
         if playbook == "failover" and self._template(task_vars.get("zulip_failover_mode", "")) == "app":
             playbook = "failover-app"  # the app servers converge too
         host = task_vars["inventory_hostname"]

@@ -24,8 +24,11 @@ APP = "zulip_app_frontend"
 PRIMARY = "zulip_postgresql"
 REPLICA = "zulip_postgresql_replica"
 SERVICE_GROUPS = ["zulip_memcached", "zulip_redis", "zulip_rabbitmq"]
-GROUPS = [APP, PRIMARY, REPLICA] + SERVICE_GROUPS
+# The host keeping a cluster's backups (zulip.server.zulip_postgresql_backups).
+REPOSITORY = "zulip_backup_repository"
+GROUPS = [APP, PRIMARY, REPLICA] + SERVICE_GROUPS + [REPOSITORY]
 DATABASE = (PRIMARY, REPLICA)
+BACKUPS = DATABASE + (REPOSITORY,)
 ANY = tuple(GROUPS)
 
 # Which role entry points a playbook runs on a host of these groups: their
@@ -39,6 +42,8 @@ _INSTALL = [
     ((APP,), "zulip_app_frontend", "main"),
     ((APP,), "zulip_restart_cron", "main"),
     ((APP,), "zulip_postgresql", "client"),
+    (BACKUPS, "zulip_postgresql_backups", "main"),
+    ((APP,), "zulip_postgresql_backups", "files"),
 ]
 # failover.yml's and rejoin.yml's second play converges with parts of them:
 # zulip_base's secrets and zulip.conf, the database hosts' replication (main's
@@ -55,6 +60,9 @@ _UPGRADE = [
 ]
 ENTRY_POINTS = {
     "install": _INSTALL,
+    # restore.yml: the install roles, and the restore's own inputs on the primary.
+    "restore": _INSTALL + [((PRIMARY,), "zulip_postgresql_backups", "restore-database")],
+    "backup": [(BACKUPS, "zulip_postgresql_backups", "main"), ((APP,), "zulip_postgresql_backups", "files")],
     "upgrade": _UPGRADE,
     "rollback": [((APP,), "zulip_upgrade", "rollback")],
     "failover": _CONVERGE + [(ANY, "zulip_failover", "main")],
@@ -196,9 +204,10 @@ _PG_CLIENT = (APP, PRIMARY, REPLICA)
 _UPGRADES = ("upgrade", "rollback")
 _FAILOVERS = ("failover", "failover-app")
 # Playbooks that run the role the variable belongs to.
-_INSTALL_ONLY = ("install",)
-_APP_CONVERGE = ("install", "failover-app")
-_DB_CONVERGE = ("install", "failover", "failover-app", "rejoin")
+# restore.yml runs install.yml's roles after the restore: their rules apply to it too.
+_INSTALL_ONLY = ("install", "restore")
+_APP_CONVERGE = ("install", "restore", "failover-app")
+_DB_CONVERGE = ("install", "restore", "failover", "failover-app", "rejoin")
 
 # zulip_app_frontend
 _int_range("zulip_app_frontend_nginx_listen_port", 1, 65535, _APP, _APP_CONVERGE, optional=True)
@@ -455,6 +464,146 @@ def _replica_has_primary(inputs):
         return [Problem("groups", {REPLICA: [inputs.host]}, f"cluster '{inputs.cluster}' has a replica but no primary",
                         f"Put the cluster's primary database host in {PRIMARY}.")]
     return []
+
+
+# ------------------------------------------------------------------ backups
+
+_BACKUP_HOSTS = BACKUPS
+_BACKUP_PLAYBOOKS = ("install", "restore", "backup")
+for _name, _low, _high in (("zulip_postgresql_backups_retention_full", 1, 9999999),
+                           ("zulip_postgresql_backups_retention_diff", 1, 9999999),
+                           ("zulip_postgresql_backups_archive_timeout", 1, 3600),
+                           ("zulip_postgresql_backups_tls_port", 1, 65535),
+                           ("zulip_postgresql_backups_s3_port", 1, 65535),
+                           ("zulip_postgresql_backups_check_full_warning_hours", 1, None),
+                           ("zulip_postgresql_backups_check_full_critical_hours", 1, None),
+                           ("zulip_postgresql_backups_check_diff_warning_hours", 1, None),
+                           ("zulip_postgresql_backups_check_diff_critical_hours", 1, None),
+                           ("zulip_postgresql_backups_check_archive_warning_seconds", 1, None),
+                           ("zulip_postgresql_backups_check_archive_critical_seconds", 1, None),
+                           ("zulip_postgresql_backups_check_drill_warning_days", 1, None)):
+    _int_range(_name, _low, _high, _BACKUP_HOSTS, _BACKUP_PLAYBOOKS)
+_pattern("zulip_postgresql_backups_posix_path", r"/[^\0\s]*", "an absolute path",
+         "Set zulip_postgresql_backups_posix_path to a directory such as /var/lib/pgbackrest.", _BACKUP_HOSTS, _BACKUP_PLAYBOOKS,
+         bad=["backups"])
+_pattern("zulip_postgresql_backups_s3_path", r"/[^\0\s]*", "an absolute path inside the bucket",
+         "Set zulip_postgresql_backups_s3_path to e.g. /zulip-backups.", _BACKUP_HOSTS, _BACKUP_PLAYBOOKS, bad=["zulip-backups"])
+_pattern("zulip_postgresql_backups_s3_endpoint", r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?",
+         "a host name or address, without scheme or port", "Set zulip_postgresql_backups_s3_endpoint to e.g. "
+         "s3.eu-west-1.amazonaws.com (the port goes in zulip_postgresql_backups_s3_port).", _BACKUP_HOSTS, _BACKUP_PLAYBOOKS,
+         bad=["https://s3.example.com"])
+_pattern("zulip_postgresql_backups_s3_region", r"[a-z0-9-]{1,64}", "an S3 region such as us-east-1",
+         "Set zulip_postgresql_backups_s3_region to the bucket's region.", _BACKUP_HOSTS, _BACKUP_PLAYBOOKS, bad=["US East"])
+_pattern("zulip_postgresql_backups_s3_bucket", r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "an S3 bucket name",
+         "Set zulip_postgresql_backups_s3_bucket to an existing bucket's name.", _BACKUP_HOSTS, _BACKUP_PLAYBOOKS,
+         bad=["Zulip_Backups"], allow_empty=True)
+_ONCALENDAR = r"[A-Za-z0-9*:.,/~ -]+"
+for _name in ("zulip_postgresql_backups_full_schedule", "zulip_postgresql_backups_diff_schedule"):
+    _pattern(_name, _ONCALENDAR, "a systemd OnCalendar expression, e.g. Sun *-*-* 02:00:00",
+             f"Set {_name} to a calendar expression (systemd.time(7)); `systemd-analyze calendar` checks one.",
+             _BACKUP_HOSTS, _BACKUP_PLAYBOOKS, bad=["every sunday; rm -rf /", ""])
+
+
+for _name in ("zulip_postgresql_backups_files_keep_daily", "zulip_postgresql_backups_files_keep_weekly"):
+    _int_range(_name, 0, 100000, (APP,), _BACKUP_PLAYBOOKS)
+_pattern("zulip_postgresql_backups_files_schedule", _ONCALENDAR, "a systemd OnCalendar expression, e.g. *-*-* 03:00:00",
+         "Set zulip_postgresql_backups_files_schedule to a calendar expression (systemd.time(7)).", (APP,), _BACKUP_PLAYBOOKS,
+         bad=["daily;reboot"])
+_names("zulip_postgresql_backups_files_paths", r"/[^\0\n]*", "an absolute path",
+       "List absolute paths in zulip_postgresql_backups_files_paths.", (APP,), _BACKUP_PLAYBOOKS, "etc/zulip")
+
+
+@rule("backups:files", ["zulip_postgresql_backups_files", "zulip_postgresql_backups_files_password"],
+      "with backups on, file backups (the default) need a password of 20 characters or more and storage the app "
+      "servers reach themselves (S3, or a posix path without a repository host)",
+      bad=[{"zulip_postgresql_backups_storage": "posix", "zulip_postgresql_backups_files_password": "short"},
+           ({"zulip_postgresql_backups_storage": "posix", "zulip_postgresql_backups_files_password": "x" * 24},
+            {APP: ["one"], REPOSITORY: ["repo"]})],
+      groups=(APP,), playbooks=_BACKUP_PLAYBOOKS)
+def _backup_files(inputs):
+    if inputs.get("zulip_postgresql_backups_storage") in (None, "none") or not inputs.get("zulip_postgresql_backups_files"):
+        return []
+    problems = []
+    if len(inputs.get("zulip_postgresql_backups_files_password") or "") < 20:
+        problems.append(Problem("zulip_postgresql_backups_files_password", "********", "file backups (/etc/zulip with the "
+                                "secrets, the uploads) need a password of 20 characters or more",
+                                "Set a long random one (openssl rand -base64 48) and keep it in a vault, or set "
+                                "zulip_postgresql_backups_files: false."))
+    if inputs.get("zulip_postgresql_backups_storage") == "posix" and inputs.cluster_members(REPOSITORY):
+        problems.append(Problem("zulip_postgresql_backups_files", True, "app servers cannot reach a posix repository on "
+                                f"the repository host {inputs.cluster_members(REPOSITORY)[0]}",
+                                "Use S3 storage, or set zulip_postgresql_backups_files: false (back the files up another way)."))
+    return problems
+
+
+_pattern("zulip_postgresql_backups_restore_set", r"[0-9]{8}-[0-9]{6}F(_[0-9]{8}-[0-9]{6}[DI])?",
+         "a pgBackRest backup label such as 20261206-233923F or 20261206-233923F_20261207-020000D",
+         "Set zulip_restore_set to a label pgbackrest info lists, or leave it empty for the latest.", (PRIMARY,), ("restore",),
+         bad=["latest!"], allow_empty=True, alias="zulip_restore_set")
+_TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
+_pattern("zulip_postgresql_backups_restore_target_time", _TIMESTAMP,
+         "a timestamp with its offset, e.g. 2026-12-06 23:40:00+00:00", "Set zulip_restore_target_time with an explicit "
+         "offset (+00:00 or Z for UTC), or leave it empty to restore to the end of the archived WAL.", (PRIMARY,),
+         ("restore",), bad=["yesterday", "2026-12-06 23:40:00"], allow_empty=True, alias="zulip_restore_target_time")
+
+
+@rule("restore:confirm", ["zulip_postgresql_backups_restore_confirm"],
+      "empty, or the inventory name of the cluster's primary (the host whose database the restore replaces)",
+      bad=[{"zulip_postgresql_backups_restore_confirm": "some-other-host"}], groups=(PRIMARY,), playbooks=("restore",))
+def _restore_confirm(inputs):
+    value = inputs.get("zulip_postgresql_backups_restore_confirm") or ""
+    if value and value != inputs.host:
+        return [Problem(inputs.named("zulip_postgresql_backups_restore_confirm", "zulip_restore_confirm"), value,
+                        f"names another host than the primary {inputs.host}",
+                        f"Set zulip_restore_confirm={inputs.host} to replace its database (it is moved aside, not deleted).")]
+    return []
+
+
+@rule("backups:storage", ["zulip_postgresql_backups_storage", "zulip_postgresql_backups_s3_bucket",
+                          "zulip_postgresql_backups_s3_key", "zulip_postgresql_backups_s3_key_secret",
+                          "zulip_postgresql_backups_s3_ca_file", "zulip_postgresql_backups_cipher_pass", REPOSITORY],
+      "S3 storage names a bucket and both keys (or neither, for instance credentials) and an existing CA file if any; "
+      "a repository host needs storage to keep; a cluster has at most one repository host, which holds no database",
+      bad=[{"zulip_postgresql_backups_storage": "s3", "zulip_postgresql_backups_s3_bucket": ""},
+           {"zulip_postgresql_backups_storage": "s3", "zulip_postgresql_backups_s3_bucket": "b",
+            "zulip_postgresql_backups_s3_key": "k"},
+           {"zulip_postgresql_backups_storage": "s3", "zulip_postgresql_backups_s3_bucket": "b",
+            "zulip_postgresql_backups_s3_ca_file": "/nonexistent/ca.crt"},
+           ({}, {REPOSITORY: ["one"], PRIMARY: ["one"]}),
+           ({"zulip_postgresql_backups_storage": "posix"}, {REPOSITORY: ["r1", "r2"], PRIMARY: ["db"]}),
+           ({"zulip_postgresql_backups_cipher_pass": "short"}, {PRIMARY: ["one"]})],
+      groups=BACKUPS, playbooks=_BACKUP_PLAYBOOKS)
+def _backup_storage(inputs):
+    problems = []
+    storage = inputs.get("zulip_postgresql_backups_storage")
+    if storage == "s3":
+        if not inputs.get("zulip_postgresql_backups_s3_bucket"):
+            problems.append(Problem("zulip_postgresql_backups_s3_bucket", "", "S3 storage needs a bucket",
+                                    "Set zulip_postgresql_backups_s3_bucket to an existing bucket's name."))
+        if bool(inputs.get("zulip_postgresql_backups_s3_key")) != bool(inputs.get("zulip_postgresql_backups_s3_key_secret")):
+            problems.append(Problem("zulip_postgresql_backups_s3_key", "********", "needs zulip_postgresql_backups_s3_key_secret "
+                                    "with it (and the other way round)", "Set both keys, or neither."))
+        ca = inputs.get("zulip_postgresql_backups_s3_ca_file")
+        if ca and not os.path.isfile(ca):
+            problems.append(Problem("zulip_postgresql_backups_s3_ca_file", ca, "no such file on the controller",
+                                    "Name a PEM bundle of the CA that signed the storage's certificate, or unset it."))
+    repositories = inputs.cluster_members(REPOSITORY)
+    if inputs.member(REPOSITORY):
+        if storage in (None, "none"):
+            problems.append(Problem("zulip_postgresql_backups_storage", storage, f"{inputs.host} is in {REPOSITORY} but "
+                                    "backups are off", "Set zulip_postgresql_backups_storage to posix or s3 for the cluster."))
+        if inputs.member(PRIMARY) or inputs.member(REPLICA):
+            problems.append(Problem("groups", [REPOSITORY, PRIMARY if inputs.member(PRIMARY) else REPLICA],
+                                    f"{inputs.host} would keep the backups of its own database",
+                                    f"Put another host in {REPOSITORY}: backups must survive the database host."))
+    if len(repositories) > 1:
+        problems.append(Problem("groups", {REPOSITORY: repositories}, f"cluster '{inputs.cluster}' has {len(repositories)} "
+                                "repository hosts", f"Keep one host of the cluster in {REPOSITORY}."))
+    cipher = inputs.get("zulip_postgresql_backups_cipher_pass") or ""
+    if cipher and len(cipher) < 20:
+        problems.append(Problem("zulip_postgresql_backups_cipher_pass", "********", "is shorter than 20 characters",
+                                "Use a long random passphrase, e.g. openssl rand -base64 48, kept in a vault."))
+    return problems
 
 
 # ------------------------------------------------------------ EXTERNAL_HOST, release

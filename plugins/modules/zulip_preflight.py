@@ -24,7 +24,7 @@ options:
   playbook:
     description: The playbook whose inputs are checked; it decides which roles' variables apply to the host's groups.
     type: str
-    choices: [install, upgrade, rollback, failover, rejoin]
+    choices: [install, upgrade, rollback, failover, rejoin, restore, backup]
     default: install
 attributes:
   check_mode:

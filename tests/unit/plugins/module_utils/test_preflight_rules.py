@@ -16,7 +16,7 @@ import yaml
 from ansible_collections.zulip.server.plugins.module_utils import preflight
 
 ROOT = Path(__file__).resolve().parents[4]
-STANDALONE = {g: ["one"] for g in preflight.GROUPS if g != preflight.REPLICA}
+STANDALONE = {g: ["one"] for g in preflight.GROUPS if g not in (preflight.REPLICA, preflight.REPOSITORY)}
 SPLIT = {preflight.APP: ["app"], preflight.PRIMARY: ["db1"], preflight.REPLICA: ["db2"],
          "zulip_memcached": ["cache"], "zulip_redis": ["cache"], "zulip_rabbitmq": ["cache"]}
 
@@ -92,7 +92,8 @@ def test_each_rule_refuses_its_bad_inputs_naming_the_variable(tmp_path, r, bad):
         for problem in problems:
             named = problem.variable in r.variables or problem.variable in ("zulip_external_host", "zulip_release",
                                                                            "zulip_release_sha256", "zulip_admin_email",
-                                                                           "zulip_cluster", "groups")
+                                                                           "zulip_cluster", "groups", "zulip_restore_set",
+                                                                           "zulip_restore_target_time", "zulip_restore_confirm")
             assert named, (r.rule_id, problem.variable)
             assert str(problem).startswith(f"{problem.variable}="), str(problem)
             assert problem.fix, str(problem)
@@ -114,7 +115,7 @@ FREE = {
     "zulip_app_frontend_s3_auth_uploads_bucket", "zulip_app_frontend_s3_avatar_bucket", "zulip_app_frontend_s3_region",
     "zulip_app_frontend_s3_key", "zulip_app_frontend_s3_secret_key",  # S3's own formats, checked by S3
     "zulip_app_frontend_settings_extra",  # Python, checked by the release's manage.py checkconfig
-    "zulip_postgresql_tls_dir",  # created on the controller
+    "zulip_postgresql_tls_dir", "zulip_postgresql_backups_tls_dir",  # created on the controller
     "zulip_preflight_supported_debian",  # the preflight's own list
 }
 

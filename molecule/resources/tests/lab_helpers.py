@@ -135,3 +135,25 @@ def zuliprc(app_host, tmp_path_factory):
     yield {"config_file": str(rc), "cert_bundle": str(ca), "site_host": site_host}
     socket.getaddrinfo = real_getaddrinfo
     os.environ.update(saved_env)
+
+
+def recreate(name):
+    """Replace the container NAME by a new, empty one of the same image, flags,
+    network and name (a lost server replaced by a new one)."""
+    import docker  # the lab's controller venv (molecule's docker driver)
+
+    engine = docker.from_env()
+    old = engine.containers.get(name)
+    attrs = old.attrs
+    config, host_config = attrs["Config"], attrs["HostConfig"]
+    network = next(iter(attrs["NetworkSettings"]["Networks"]))
+    old.remove(force=True)
+    engine.containers.run(
+        config["Image"], config["Cmd"], name=name, hostname=config["Hostname"], detach=True, network=network,
+        cap_add=host_config["CapAdd"], security_opt=host_config["SecurityOpt"], cgroupns=host_config["CgroupnsMode"],
+        volumes=host_config["Binds"], tmpfs=host_config["Tmpfs"], stop_signal=config.get("StopSignal"))
+    wait = get_host(name)
+    for _ in range(120):
+        if wait.run("systemctl is-system-running --wait").stdout.strip() in ("running", "degraded"):
+            return
+    raise AssertionError(f"{name}: systemd did not start")

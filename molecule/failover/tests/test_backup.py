@@ -1,0 +1,187 @@
+"""Backups (README "Backups"), in order, after the failover drills: backup.yml
+once the primary has changed, a destroyed database host restored onto a fresh
+container with every acknowledged message, a point-in-time restore that lands
+between two batches, the restore drill, and a corrupted repository file that
+fails the drill and the check. The repository is on zulip-backup, its storage
+the lab's S3 server (zulip-s3), all over TLS."""
+
+import io
+import json
+import os
+import time
+
+import pytest
+import requests
+import zulip
+
+from conftest import lab_common
+
+DB_HOSTS = lab_common.hosts_in("zulip_postgresql") + lab_common.hosts_in("zulip_postgresql_replica")
+APPS = lab_common.hosts_in("zulip_app_frontend")
+REPOSITORY = lab_common.first_in("zulip_backup_repository")
+S3 = lab_common.first_in("lab_s3")
+DRILL_RC = ["-e", "zulip_postgresql_backups_drill_zuliprc=/home/zulip/credentials/ops.zuliprc"]
+CHECK = "/usr/local/bin/zulip-check-backup"
+
+playbook = lab_common.run_playbook
+
+
+def host(name):
+    return lab_common.get_host(name)
+
+
+def sql(name, query, database="postgres"):
+    result = host(name).run("runuser -u postgres -- psql -X -q -A -t -d %s -c %s", database, query)
+    assert result.rc == 0, result.stderr
+    return result.stdout.strip()
+
+
+def primary():
+    """The database host that accepts writes now (the failover drills move it)."""
+    found = [h for h in DB_HOSTS if host(h).run("runuser -u postgres -- psql -X -A -t -c 'SELECT pg_is_in_recovery()'")
+             .stdout.strip() == "f"]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def wait_for(what, condition, timeout):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        time.sleep(0.5)
+
+
+def archive_now(name):
+    """Switch production's WAL and wait until the segment is archived: what was written is in the repository."""
+    segment = sql(name, "SELECT pg_walfile_name(pg_switch_wal())")
+    wait_for(f"{segment} archived", lambda: sql(name, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") >= segment,
+             120)
+
+
+def send_batch(client, label, count=5):
+    sent = {}
+    for n in range(count):
+        content = f"backup test {label} {n}"
+        reply = client.send_message({"type": "stream", "to": "general", "topic": "backups", "content": content})
+        assert reply["result"] == "success", reply
+        sent[int(reply["id"])] = content
+    return sent
+
+
+def stored(name, ids):
+    rows = sql(name, f"SELECT id || ' ' || content FROM zulip.zerver_message WHERE id BETWEEN {min(ids)} AND {max(ids)}",
+               "zulip")
+    return {int(line.split(" ", 1)[0]): line.split(" ", 1)[1] for line in rows.splitlines() if line}
+
+
+def check(name):
+    result = host(name).run(CHECK)
+    return result.rc, result.stdout.strip()
+
+
+def streaming(replica):
+    return host(replica).run("runuser -u postgres -- psql -X -A -t -c 'SELECT status FROM pg_stat_wal_receiver'") \
+        .stdout.strip() == "streaming"
+
+
+@pytest.fixture(scope="module")
+def client(zuliprc):
+    return zulip.Client(config_file=zuliprc["config_file"], cert_bundle=zuliprc["cert_bundle"])
+
+
+@pytest.fixture(scope="module")
+def story():
+    """What one test leaves for the next."""
+    return {}
+
+
+def test_backup_yml_backs_up_the_database_from_a_standby_and_the_files(story):
+    rc, out = playbook("backup")
+    assert rc == 0, out[-3000:]
+    assert "full backup" in out and "stored (zst, encrypted) in S3 bucket zulip-backups" in out, out[-3000:]
+    info = json.loads(host(REPOSITORY).check_output("runuser -u postgres -- pgbackrest --stanza=zulip --output=json info"))
+    assert info[0]["status"]["code"] == 0 and info[0]["backup"][-1]["type"] == "full", info
+    for name in APPS:
+        snapshots = json.loads(host(name).check_output(
+            f"/usr/local/sbin/zulip-restic snapshots --host {name} --tag zulip-files --json"))
+        assert snapshots and {"/etc/zulip", "/home/zulip/uploads"} <= set(snapshots[-1]["paths"]), snapshots
+    # The standby copied the files; the primary only started and stopped the backup.
+    log = host(REPOSITORY).check_output("cat /var/log/pgbackrest/zulip-backup.log")
+    assert "backup-standby" in log
+    # No drill yet: the check warns, and says what it found.
+    rc, out = check(primary())
+    assert rc == 1 and "no restore drill recorded" in out and "newest full" in out, out
+    story["backups"] = len(info[0]["backup"])
+
+
+def test_a_destroyed_database_host_is_restored_onto_a_fresh_one_with_every_acknowledged_message(client, zuliprc, story):
+    app = lab_common.get_host(APPS[0])
+    secrets = app.file("/etc/zulip/zulip-secrets.conf").content_string
+    content = os.urandom(4096) + b"\nbackup test upload\n"
+    upload = io.BytesIO(content)
+    upload.name = "backup test.bin"
+    reply = client.upload_file(upload)
+    assert reply["result"] == "success", reply
+    rc, out = playbook("backup")  # the files (and the upload) now; the database again
+    assert rc == 0, out[-3000:]
+    before = send_batch(client, "before the time")
+    time.sleep(1.5)
+    story["target"] = sql(primary(), "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00:00'")
+    time.sleep(1.5)
+    after = send_batch(client, "after the time")
+    lost = primary()
+    archive_now(lost)
+    story.update(before=before, after=after)
+
+    lab_common.recreate(lost)  # a new, empty container in its place
+    rc, out = playbook("restore", "-e", f"zulip_restore_confirm={lost}")
+    assert rc == 0, out[-4000:]
+
+    now = primary()
+    acknowledged = {**before, **after}
+    assert stored(now, list(acknowledged)) == acknowledged
+    replicas = [h for h in DB_HOSTS if h != now]
+    wait_for("the replicas stream from the restored primary", lambda: all(streaming(r) for r in replicas), 120)
+    assert app.file("/etc/zulip/zulip-secrets.conf").content_string == secrets
+    url = client.base_url.rsplit("/api", 1)[0] + reply["url"]
+    download = requests.get(url, auth=(client.email, client.api_key), verify=zuliprc["cert_bundle"], timeout=20)
+    assert download.status_code == 200 and download.content == content
+
+
+def test_a_point_in_time_restore_lands_between_two_batches(story):
+    target = story["target"]
+    name = primary()
+    rc, out = playbook("restore", "-e", f"zulip_restore_confirm={name}", "-e", json.dumps({"zulip_restore_target_time": target}),
+                       "-e", "zulip_restore_files=false")
+    assert rc == 0, out[-4000:]
+    before, after = story["before"], story["after"]
+    assert stored(primary(), list(before) + list(after)) == before
+    # What the restore replaced is kept, not deleted.
+    assert host(name).run("ls -d /var/lib/postgresql/15/main.replaced-*").rc == 0
+
+
+def test_the_restore_drill_reads_the_newest_message_back_on_a_scratch_host():
+    rc, out = playbook("restore-drill", *DRILL_RC)
+    assert rc == 0, out[-4000:]
+    assert "Restore drill passed on zulip-drill" in out
+    drill = json.loads(host(primary()).file("/var/lib/zulip-server/restore-drill.json").content_string)
+    assert drill["ok"] and 0 < float(drill["rto_s"]) < 600 and 0 <= float(drill["rpo_s"]) <= 3 * 60 + 60, drill
+    rc, text = check(primary())
+    assert rc == 0 and "drill ok" in text, text
+    # The scratch host keeps no copy of production's data.
+    assert not host("zulip-drill").file("/var/lib/postgresql/15/main").exists
+
+
+def test_a_corrupted_repository_file_fails_the_drill_and_the_check():
+    # One file of the newest backup's data, overwritten in the S3 server.
+    keys = host(S3).check_output(
+        "curl -s --cacert /srv/ca.crt 'https://zulip-s3:9000/zulip-backups?list-type=2&prefix=zulip-backups/backup/zulip/'")
+    files = sorted(k for k in keys.replace("<Key>", "\n<Key>").splitlines() if k.startswith("<Key>") and "/pg_data/base/" in k)
+    assert files, keys[:2000]
+    key = files[-1].split("<Key>")[1].split("</Key>")[0]
+    host(S3).check_output(f"printf 'not what was backed up' | curl -s --fail --cacert /srv/ca.crt -X PUT "
+                          f"--data-binary @- 'https://zulip-s3:9000/zulip-backups/{key}'")
+    rc, out = playbook("restore-drill", *DRILL_RC)
+    assert rc != 0 and "Restore drill FAILED on zulip-drill" in out, out[-3000:]
+    rc, text = check(primary())
+    assert rc == 2 and "restore drill FAILED" in text, text

@@ -6,6 +6,9 @@ mkdir -p "$ROOT/.cache/collections/ansible_collections/zulip"
 ln -sfn "$ROOT" "$ROOT/.cache/collections/ansible_collections/zulip/server"
 export ANSIBLE_COLLECTIONS_PATH="$ROOT/.cache/collections:$ROOT/.venv/lib/python3.11/site-packages"
 export MOLECULE_GLOB="molecule/*/molecule.yml"
+# Recent cryptography releases warn on the import of DSA from ansible-core's ssh-agent
+# client (unused here); keep it out of every command's output.
+export PYTHONWARNINGS="ignore::UserWarning:ansible._internal._ssh._ssh_agent"
 # cgroup v1 hosts (this lab) mount the hierarchy read-only into containers;
 # cgroup v2 hosts need it writable for systemd to create its scopes.
 if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then

@@ -44,6 +44,7 @@ _INSTALL = [
     ((APP,), "zulip_postgresql", "client"),
     (BACKUPS, "zulip_postgresql_backups", "main"),
     ((APP,), "zulip_postgresql_backups", "files"),
+    (DATABASE, "zulip_process_fts_updates", "main"),
 ]
 # failover.yml's and rejoin.yml's second play converges with parts of them:
 # zulip_base's secrets and zulip.conf, the database hosts' replication (main's
@@ -268,6 +269,9 @@ _pattern("zulip_app_frontend_local_uploads_dir", r"/[^\0\s]*", "an absolute path
 _pattern("zulip_app_frontend_s3_endpoint_url", r"https?://[^\s/]+(/\S*)?", "an http or https URL",
          "Set zulip_app_frontend_s3_endpoint_url to the storage's URL, e.g. https://s3.example.com, or \"\" for AWS.",
          _APP, _APP_CONVERGE, bad=["s3.example.com"], allow_empty=True)
+_pattern("zulip_process_fts_updates_source", r"/[^\0\s]*", "an absolute path (on the active app server)",
+         "Set zulip_process_fts_updates_source to the release's process_fts_updates, e.g. /home/zulip/deployments/current/"
+         "puppet/zulip/files/postgresql/process_fts_updates.", _PG_HOSTS, _INSTALL_ONLY, bad=["process_fts_updates"])
 _pattern("zulip_upgrade_log", r"/[^\0\s]*", "an absolute path", "Set zulip_upgrade_log to a file such as "
          "/var/log/zulip/upgrade.log.", _APP, _UPGRADES, bad=["upgrade.log"])
 _pattern("zulip_upgrade_git_repo_url", r"(https?|ssh|git|file)://\S+|[\w.-]+@[\w.-]+:\S+|/\S+", "a git URL or an absolute path",

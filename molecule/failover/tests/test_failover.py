@@ -159,6 +159,23 @@ def test_failover_after_the_primary_is_killed_loses_no_acknowledged_message(zuli
     drill["acknowledged"] = dict(writer.acknowledged)
 
 
+def test_the_new_primary_indexes_new_messages_for_search(zuliprc):
+    """process_fts_updates runs on every database host and waits while its
+    database is in recovery: the promoted replica's takes over."""
+    client = zulip.Client(config_file=zuliprc["config_file"], cert_bundle=zuliprc["cert_bundle"])
+    word = f"nebula{int(time.time() * 1000)}"
+    sent = client.send_message({"type": "stream", "to": "general", "topic": "search", "content": f"a {word} after failover"})
+    assert sent["result"] == "success", sent
+
+    def found():
+        got = client.get_messages({"anchor": "newest", "num_before": 5, "num_after": 0,
+                                   "narrow": [{"operator": "search", "operand": word}]})
+        return sent["id"] in [m["id"] for m in got.get("messages", [])]
+
+    wait_for("the message found by search on the new primary", found, 20)
+    assert sql(DB2, "SELECT count(*) FROM zulip.fts_update_log", "zulip") == "0"
+
+
 def test_the_old_primary_is_fenced_and_accepts_no_writes():
     old = host(DB1)
     assert old.file(FENCE).exists

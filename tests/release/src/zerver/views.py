@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, Q
+from django.db.models.expressions import RawSQL
 from django.http import HttpResponse, HttpResponseNotFound, HttpResponseRedirect, JsonResponse
 
 import version
@@ -312,6 +313,12 @@ def _narrow_filter(narrow):
             clause = Q(subject__iexact=operand)
         elif operator == "sender":
             clause = Q(sender__email__iexact=operand)
+        elif operator == "search":
+            # As Zulip's full-text search: only what process_fts_updates has
+            # indexed (search_tsvector) is found.
+            clause = Q(id__in=RawSQL(
+                "SELECT id FROM zerver_message WHERE search_tsvector @@ plainto_tsquery('zulip.english_us_search', %s)",
+                [str(operand)]))
         else:
             raise JsonableError(f"Invalid narrow operator: {operator}", "BAD_NARROW")
         query &= ~clause if negated else clause

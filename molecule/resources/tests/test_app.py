@@ -5,6 +5,7 @@ import io
 import os
 import re
 import ssl
+import time
 
 import pytest
 import requests
@@ -66,6 +67,37 @@ def test_message_round_trip_through_nginx(zuliprc):
     assert got["result"] == "success", got
     assert sent["id"] in [m["id"] for m in got["messages"]]
     assert any("hello from testinfra" in m["content"] for m in got["messages"] if m["id"] == sent["id"])
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_the_listen_backlog_is_applied_where_the_kernel_lets_it(name):
+    """/etc/sysctl.d/40-uwsgi.conf's net.core.somaxconn (2 x uWSGI's backlog) is
+    the live value, where /proc/sys is writable (split's zulip-app)."""
+    host = get_host(name)
+    wanted = host.file("/etc/sysctl.d/40-uwsgi.conf").content_string.split("net.core.somaxconn = ")[1].split()[0]
+    if host.run("test -w /proc/sys/net/core/somaxconn").rc != 0:
+        pytest.skip("/proc/sys is read-only in this container")
+    assert host.file("/proc/sys/net/core/somaxconn").content_string.strip() == wanted
+
+
+def search(client, word):
+    got = client.get_messages({"anchor": "newest", "num_before": 20, "num_after": 0,
+                               "narrow": [{"operator": "search", "operand": word}]})
+    assert got["result"] == "success", got
+    return [m["id"] for m in got["messages"]]
+
+
+def test_a_new_message_becomes_findable_by_search_within_seconds(zuliprc):
+    """The database's trigger queues it; process_fts_updates on the database
+    host (zulip.server.zulip_process_fts_updates) indexes it."""
+    client = zulip.Client(config_file=zuliprc["config_file"], cert_bundle=zuliprc["cert_bundle"])
+    word = f"quasar{int(time.time() * 1000)}"
+    sent = client.send_message({"type": "stream", "to": "general", "topic": "lab", "content": f"the {word} drifts"})
+    assert sent["result"] == "success", sent
+    deadline = time.monotonic() + 10
+    while sent["id"] not in search(client, word):
+        assert time.monotonic() < deadline, f"message {sent['id']} not found by search within 10 s"
+        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("name", APPS)

@@ -219,6 +219,7 @@ _int_range("zulip_app_frontend_uwsgi_listen_backlog_limit", 1, 65535, _APP, _APP
 _int_range("zulip_app_frontend_restart_timeout", 1, None, _APP, _APP_CONVERGE)
 _int_range("zulip_app_frontend_service_file_descriptor_limit", 1024, 1048576, _APP, _APP_CONVERGE)
 _int_range("zulip_app_frontend_access_log_retention_days", 1, 3650, _APP, _APP_CONVERGE)
+_int_range("zulip_app_frontend_http_proxy_port", 1, 65535, _APP, _APP_CONVERGE)
 # zulip_postgresql
 _int_range("zulip_postgresql_version", 15, None, _PG_HOSTS, _DB_CONVERGE, optional=True,
            fix="Set zulip_postgresql_version to 15 or newer (Zulip's minimum), or leave it unset for Debian's own.")
@@ -272,6 +273,9 @@ _pattern("zulip_app_frontend_s3_endpoint_url", r"https?://[^\s/]+(/\S*)?", "an h
 _pattern("zulip_process_fts_updates_source", r"/[^\0\s]*", "an absolute path (on the active app server)",
          "Set zulip_process_fts_updates_source to the release's process_fts_updates, e.g. /home/zulip/deployments/current/"
          "puppet/zulip/files/postgresql/process_fts_updates.", _PG_HOSTS, _INSTALL_ONLY, bad=["process_fts_updates"])
+_pattern("zulip_app_frontend_external_deps_ca_file", r"/[^\0\s]*", "an absolute path (on the host)",
+         "Set zulip_app_frontend_external_deps_ca_file to the CA bundle's path on the host, or \"\" for the system's.",
+         _APP, _APP_CONVERGE, bad=["ca.crt"], allow_empty=True)
 _pattern("zulip_upgrade_log", r"/[^\0\s]*", "an absolute path", "Set zulip_upgrade_log to a file such as "
          "/var/log/zulip/upgrade.log.", _APP, _UPGRADES, bad=["upgrade.log"])
 _pattern("zulip_upgrade_git_repo_url", r"(https?|ssh|git|file)://\S+|[\w.-]+@[\w.-]+:\S+|/\S+", "a git URL or an absolute path",
@@ -359,6 +363,60 @@ _address("zulip_service_address", ANY, "an IP address or a hostname",
          playbooks=PLAYBOOKS)
 _address("zulip_failover_floating_address", ANY, "an IP address, with an optional /prefix",
          "Set zulip_failover_floating_address to e.g. 10.0.0.50/24, or \"\" for none.", network=True, playbooks=_FAILOVERS)
+
+
+_address("zulip_app_frontend_smokescreen_listen_address", _APP, "an IP address",
+         "Set zulip_app_frontend_smokescreen_listen_address to e.g. 127.0.0.1.", playbooks=_APP_CONVERGE)
+_address("zulip_app_frontend_http_proxy_host", _APP, "an IP address or a hostname",
+         "Set zulip_app_frontend_http_proxy_host to the proxy's name (localhost: Smokescreen), or \"\" for none.",
+         hostname=True, playbooks=_APP_CONVERGE)
+
+
+def _ips(name, network):
+    doc = "a CIDR range such as 10.0.0.0/8" if network else "an IP address"
+
+    def check_ips(inputs):
+        value = inputs.get(name) or []
+        wrong = [v for v in value if not isinstance(v, str) or (network and "/" not in v) or not _is_ip(v, network)]
+        if wrong:
+            return [Problem(name, value, f"{', '.join(_show(w) for w in wrong)}: each must be {doc}",
+                            f"List each as {doc} in {name}.")]
+        return []
+
+    rule(f"list:{name}", [name], f"a list, each item {doc}", bad=[{name: ["10.0.0.300" + ("/8" if network else "")]}],
+         groups=_APP, playbooks=_APP_CONVERGE)(check_ips)
+
+
+for _kind in ("allow", "deny"):
+    _ips(f"zulip_app_frontend_smokescreen_{_kind}_addresses", False)
+    _ips(f"zulip_app_frontend_smokescreen_{_kind}_ranges", True)
+
+_EXTERNAL_DEPS = ("golang", "smokescreen-src")
+_EXTERNAL_DEP_KEYS = ("version", "sha256", "url", "src", "tarball_prefix", "bin", "mode")
+
+
+@rule("app:external_deps", ["zulip_app_frontend_external_deps"],
+      f"{{name: {{key: value}}}} with names among {', '.join(_EXTERNAL_DEPS)} and keys among {', '.join(_EXTERNAL_DEP_KEYS)}; "
+      "url http(s):// or file://, src an absolute path",
+      bad=[{"zulip_app_frontend_external_deps": {"go": {"url": "https://go.dev/dl/go.tar.gz"}}},
+           {"zulip_app_frontend_external_deps": {"golang": {"src": "go.tar.gz"}}}],
+      groups=_APP, playbooks=_APP_CONVERGE)
+def _external_deps(inputs):
+    name = "zulip_app_frontend_external_deps"
+    value = inputs.get(name) or {}
+    fix = ("Write zulip_app_frontend_external_deps as e.g. {golang: {url: https://mirror.example/go{version}.linux-{goarch}.tar.gz}} "
+           "or {golang: {src: /var/cache/go1.25.3.linux-amd64.tar.gz}}.")
+    for dep, keys in value.items():
+        if dep not in _EXTERNAL_DEPS or not isinstance(keys, dict):
+            return [Problem(name, value, f"{_show(dep)} must be one of {', '.join(_EXTERNAL_DEPS)}, holding a mapping", fix)]
+        unknown = [k for k in keys if k not in _EXTERNAL_DEP_KEYS]
+        if unknown:
+            return [Problem(name, value, f"{dep}: unknown keys {', '.join(map(_show, unknown))}", fix)]
+        if keys.get("url") and not re.fullmatch(r"(https?|file)://\S+", str(keys["url"])):
+            return [Problem(name, value, f"{dep}: url must be an http(s):// or file:// URL", fix)]
+        if keys.get("src") and not str(keys["src"]).startswith("/"):
+            return [Problem(name, value, f"{dep}: src must be an absolute path on the host", fix)]
+    return []
 
 
 @rule("postgresql:listen_addresses", ["zulip_postgresql_listen_addresses"],

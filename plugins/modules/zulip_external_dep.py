@@ -44,10 +44,11 @@ options:
         type: raw
         required: true
       url:
-        description: Where to fetch it (C(https://), C(http://) or C(file://)). One of C(url) and C(src).
+        description: Where to fetch it (C(https://), C(http://) or C(file://)), unless C(src) is given.
         type: str
       src:
-        description: A file on the host that holds it already. One of C(url) and C(src).
+        description: A file on the host that holds it already (for sites without internet access); used instead of
+          C(url).
         type: str
       tarball_prefix:
         description: The directory inside the tarball to install; empty for a single file (a binary).
@@ -278,8 +279,10 @@ def resolve(dep, arch, goarch):
         raise DepError(f"{dep['name']}: sha256 must be 64 hex digits: {sha256}")
     if not dep["name"] or not dep["version"] or "/" in dep["name"] + dep["version"]:
         raise DepError("name and version must be non-empty and hold no /")
-    if bool(dep["url"]) == bool(dep["src"]):
-        raise DepError(f"{dep['name']}: give exactly one of url and src")
+    if not (dep["url"] or dep["src"]):
+        raise DepError(f"{dep['name']}: give url or src")
+    if dep["src"]:
+        dep["url"] = None
 
     def fill(text):
         return text.replace("{version}", dep["version"]).replace("{goarch}", goarch) if text else text

@@ -9,6 +9,9 @@
   dist/unhealthy/zulip-server-10.2.tar.gz (+ SHA256SUMS)  -- starts, but its
       /health answers 500 (overlay unhealthy/)
   dist/zulip.git  -- bare repo, branch main, tags 9.4 10.0 10.1 (no prebuilt assets)
+  dist/deps/  -- stand-ins for the third-party artifacts Zulip's Puppet
+      downloads by sha256 (zulip::external_dep), under Zulip's versions:
+      go<GO>.linux-{amd64,arm64}.tar.gz, smokescreen-<commit>.tar.gz (+ SHA256SUMS)
 
 Skips all work when dist/.stamp matches the hash of the inputs.  The Python
 requirements (src/requirements/prod.txt, pinned with hashes) are downloaded
@@ -37,6 +40,11 @@ BROKEN_OVERLAY = os.path.join(HERE, "broken")
 UNSTARTABLE_OVERLAY = os.path.join(HERE, "unstartable")
 UNHEALTHY_OVERLAY = os.path.join(HERE, "unhealthy")
 DIST = os.path.join(HERE, "dist")
+# Stand-in sources of the external dependencies (deps/), built into dist/deps/
+# under the versions Zulip pins (puppet/zulip/manifests/common.pp).
+DEPS = os.path.join(HERE, "deps")
+GO_VERSION = "1.25.3"
+SMOKESCREEN_COMMIT = "3ec99c08f3a42840e6a5c9a47d0f85c6d591f52c"
 STAMP = os.path.join(DIST, ".stamp")
 MTIME = 1704067200  # 2024-01-01T00:00:00Z, for reproducible tarballs
 
@@ -65,7 +73,7 @@ def log(msg):
 
 def input_hash():
     h = hashlib.sha256()
-    for base in (SRC, BROKEN_OVERLAY, UNSTARTABLE_OVERLAY, UNHEALTHY_OVERLAY):
+    for base in (SRC, BROKEN_OVERLAY, UNSTARTABLE_OVERLAY, UNHEALTHY_OVERLAY, DEPS):
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
             for name in sorted(filenames):
@@ -84,6 +92,7 @@ def outputs():
     paths = [os.path.join(DIST, f"zulip-server-{v}.tar.gz") for v, *_ in RELEASES]
     paths += [os.path.join(DIST, "SHA256SUMS"), os.path.join(DIST, "zulip.git", "HEAD")]
     paths += [os.path.join(DIST, name, f"zulip-server-{release[0]}.tar.gz") for name, release, _ in VARIANTS]
+    paths += [os.path.join(DIST, "deps", "SHA256SUMS")]
     return paths
 
 
@@ -219,6 +228,23 @@ def write_sums(paths, sums_path):
                 f.write(f"{hashlib.sha256(t.read()).hexdigest()}  {os.path.basename(path)}\n")
 
 
+def build_deps(work):
+    """The external dependencies' stand-in artifacts, laid out as Zulip downloads them."""
+    out_dir = os.path.join(DIST, "deps")
+    os.makedirs(out_dir, exist_ok=True)
+    outs = []
+    go_tree = os.path.join(work, "deps", "go")
+    os.makedirs(os.path.join(go_tree, "bin"))
+    shutil.copy2(os.path.join(DEPS, "golang", "go"), os.path.join(go_tree, "bin", "go"))
+    for goarch in ("amd64", "arm64"):
+        outs.append(os.path.join(out_dir, f"go{GO_VERSION}.linux-{goarch}.tar.gz"))
+        make_tarball(go_tree, "go", outs[-1])
+    outs.append(os.path.join(out_dir, f"smokescreen-{SMOKESCREEN_COMMIT}.tar.gz"))
+    make_tarball(os.path.join(DEPS, "smokescreen"), f"smokescreen-{SMOKESCREEN_COMMIT}", outs[-1])
+    write_sums(outs, os.path.join(out_dir, "SHA256SUMS"))
+    log("wrote dist/deps/ (" + " ".join(os.path.basename(o) for o in outs) + ")")
+
+
 def build_git(work, wheels):
     repo = os.path.join(work, "git-work")
     os.makedirs(repo)
@@ -278,6 +304,7 @@ def main():
         for name, tarball in variants:
             write_sums([tarball.result()], os.path.join(DIST, name, "SHA256SUMS"))
         git.result()
+        build_deps(work)
     with open(STAMP, "w") as f:
         f.write(digest + "\n")
     return 0

@@ -9,6 +9,7 @@ import html
 import json
 import logging
 import os
+import re
 import time
 from functools import wraps
 
@@ -293,6 +294,10 @@ def send_message(request, user):
         message = Message.objects.create(direct_recipients=",".join(str(i) for i in sorted(ids)), **fields)
     else:
         raise JsonableError("Invalid message type")
+    # Link previews are fetched by the embed_links queue worker, as in Zulip.
+    urls = re.findall(r"https?://[^\s<>\"']+", content)
+    if urls and settings.INLINE_URL_EMBED_PREVIEW:
+        services.queue_json_publish("embed_links", {"message_id": message.id, "urls": urls[:5]})
     # Like Zulip, activity is recorded asynchronously by a queue worker.
     services.queue_json_publish("user_activity", {
         "user_profile_id": user.id, "client_name": request.META.get("HTTP_USER_AGENT", "")[:60],
@@ -325,6 +330,18 @@ def _narrow_filter(narrow):
     return query
 
 
+def render(content):
+    """The message's HTML, with the previews embed_links found for its links."""
+    out = f"<p>{html.escape(content)}</p>"
+    for url in re.findall(r"https?://[^\s<>\"']+", content)[:5]:
+        preview = services.cache_get(f"url_preview:{url}")
+        if preview:
+            link, title = html.escape(url), html.escape(preview["title"])
+            out += (f'<div class="message_embed"><div class="message_embed_title">'
+                    f'<a href="{link}" title="{title}">{title}</a></div></div>')
+    return out
+
+
 def get_messages(request, user):
     anchor = json_param(request, "anchor", "newest")
     if anchor == "first_unread":
@@ -354,7 +371,7 @@ def get_messages(request, user):
         msg = {
             "id": m.id, "sender_id": m.sender_id, "sender_email": m.sender.email,
             "sender_full_name": m.sender.full_name,
-            "content": f"<p>{html.escape(m.content)}</p>" if apply_markdown else m.content,
+            "content": render(m.content) if apply_markdown else m.content,
             "content_type": "text/html" if apply_markdown else "text/x-markdown",
             "subject": m.subject, "timestamp": int(m.date_sent.timestamp()), "client": "test-double",
             "flags": [], "reactions": [], "submessages": [], "is_me_message": False, "avatar_url": None,

@@ -50,9 +50,36 @@ def consume_generic(queue_name):
     return consume
 
 
+URL_PREVIEW_TIMEOUT = 10
+
+
+def consume_embed_links(event):
+    """Zulip's link previews: fetch each URL of a new message (through the
+    outgoing HTTP proxy supervisor sets in HTTP_proxy/HTTPS_proxy, as Zulip's
+    requests session does) and cache its title for the message's rendering."""
+    import re
+    import urllib.request
+
+    for url in event["urls"]:
+        request = urllib.request.Request(url, headers={"User-Agent": "Mozilla/5.0 (compatible; ZulipURLPreview)"})
+        try:
+            with urllib.request.urlopen(request, timeout=URL_PREVIEW_TIMEOUT) as response:
+                page = response.read(1024 * 1024).decode("utf-8", "replace")
+        except Exception as e:
+            logger.info("embed_links: no preview of %s for message %s: %s", url, event["message_id"], e)
+            continue
+        found = re.search(r'<meta property="og:title" content="([^"]*)"', page) or re.search(
+            r"<title>([^<]*)</title>", page, re.IGNORECASE)
+        if found:
+            services.cache_set(f"url_preview:{url}", {"title": found.group(1).strip()}, 7 * 24 * 3600)
+            logger.info("embed_links: previewed %s for message %s", url, event["message_id"])
+
+
 def consumer_for(queue_name):
     if queue_name == "user_activity":
         return consume_user_activity
+    if queue_name == "embed_links":
+        return consume_embed_links
     return consume_generic(queue_name)
 
 

@@ -29,6 +29,10 @@ S3_REGION = None
 S3_ENDPOINT_URL = None
 S3_ADDRESSING_STYLE = "auto"
 MAX_FILE_UPLOAD_SIZE = 25  # MiB
+# Link previews (the embed_links queue worker). Zulip's organizations also
+# have a switch for them (off by default there); the double has no such
+# organization setting: previews follow this server setting alone.
+INLINE_URL_EMBED_PREVIEW = True
 
 ALLOWED_HOSTS: list = []
 SYSTEM_BOT_REALM = "zulipinternal"

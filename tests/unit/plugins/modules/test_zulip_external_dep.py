@@ -105,8 +105,15 @@ def test_check_mode_changes_nothing(dep, tmp_path):
 
 def test_a_file_already_on_the_host_is_used_instead_of_a_download(dep, tmp_path):
     (tmp_path / "offline.tar.gz").write_bytes(TUSD)
-    result = dep(TUSD, url=None, src=str(tmp_path / "offline.tar.gz"), tarball_prefix="tusd_linux_amd64")
+    # The default URL stays set (an inventory adds src to Zulip's pins): src wins.
+    result = dep(TUSD, url="https://unreachable.invalid/tusd.tar.gz", src=str(tmp_path / "offline.tar.gz"),
+                 tarball_prefix="tusd_linux_amd64")
     assert result["installed"] and os.path.isfile(os.path.join(result["path"], "tusd"))
+
+
+def test_neither_url_nor_src_is_refused(dep):
+    result = dep(TUSD, url=None)
+    assert result["failed"] and "give url or src" in result["msg"]
 
 
 def test_another_build_under_the_same_version_is_refused(dep):

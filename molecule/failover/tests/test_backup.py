@@ -30,6 +30,11 @@ def host(name):
     return lab_common.get_host(name)
 
 
+def running():
+    """The release the app servers run (the upgrade tests moved them on from the inventory's)."""
+    return lab_common.release_running_on(APPS[0])
+
+
 def sql(name, query, database="postgres"):
     result = host(name).run("runuser -u postgres -- psql -X -q -A -t -d %s -c %s", database, query)
     assert result.rc == 0, result.stderr
@@ -137,7 +142,7 @@ def test_destroyed_database_hosts_are_restored_onto_fresh_ones_with_every_acknow
     # backup on the inventory's primary and rebuilds the replica from it.
     for name in DB_HOSTS:
         lab_common.recreate(name)
-    rc, out = playbook("restore", "-e", f"zulip_restore_confirm={DB_HOSTS[0]}")
+    rc, out = playbook("restore", "-e", f"zulip_restore_confirm={DB_HOSTS[0]}", *running())
     assert rc == 0, out[-4000:]
 
     now = primary()
@@ -155,6 +160,7 @@ def test_a_point_in_time_restore_lands_between_two_batches(story):
     target = story["target"]
     name = primary()
     rc, out = playbook("restore", "-e", f"zulip_restore_confirm={name}", "-e", json.dumps({"zulip_restore_target_time": target}),
+                       *running(),
                        "-e", "zulip_restore_files=false")
     assert rc == 0, out[-4000:]
     before, after = story["before"], story["after"]
@@ -164,7 +170,7 @@ def test_a_point_in_time_restore_lands_between_two_batches(story):
 
 
 def test_the_restore_drill_reads_the_newest_message_back_on_a_scratch_host():
-    rc, out = playbook("restore-drill", *DRILL_RC)
+    rc, out = playbook("restore-drill", *DRILL_RC, *running())
     assert rc == 0, out[-4000:]
     assert "Restore drill passed on zulip-drill" in out
     drill = json.loads(host(primary()).file("/var/lib/zulip-server/restore-drill.json").content_string)
@@ -176,19 +182,20 @@ def test_the_restore_drill_reads_the_newest_message_back_on_a_scratch_host():
 
 
 def test_a_corrupted_repository_file_fails_the_drill_and_the_check():
-    # One file of the newest backup's data, overwritten in the S3 server.
-    keys = host(S3).check_output(
-        "curl -s --cacert /srv/ca.crt 'https://zulip-s3:9000/zulip-backups?list-type=2&prefix=zulip-backups/backup/zulip/'")
-    files = sorted(k for k in keys.replace("<Key>", "\n<Key>").splitlines() if k.startswith("<Key>") and "/pg_data/base/" in k)
-    assert files, keys[:2000]
-    key = files[-1].split("<Key>")[1].split("</Key>")[0]
+    # One file of the newest backup's data (the one the drill restores),
+    # overwritten in the S3 server: pg_database (global/1262), which is never
+    # empty (pgBackRest restores an empty file without reading the repository).
+    info = json.loads(host(REPOSITORY).check_output("runuser -u postgres -- pgbackrest --stanza=zulip --output=json info"))
+    key = f"zulip-backups/backup/zulip/{info[0]['backup'][-1]['label']}/pg_data/global/1262.zst"
+    listing = host(S3).check_output(f"curl -s --cacert /srv/ca.crt 'https://zulip-s3:9000/zulip-backups?list-type=2&prefix={key}'")
+    assert f"<Key>{key}</Key>" in listing, listing[:2000]
     # As the repository's own key (moto refuses an anonymous overwrite; it
     # reads the account from the header and checks no signature).
     owner = ("Authorization: AWS4-HMAC-SHA256 Credential=lab-access-key/20260101/us-east-1/s3/aws4_request, "
              "SignedHeaders=host, Signature=0")
     host(S3).check_output(f"printf 'not what was backed up' | curl -s --fail --cacert /srv/ca.crt -X PUT "
                           f"-H '{owner}' --data-binary @- 'https://zulip-s3:9000/zulip-backups/{key}'")
-    rc, out = playbook("restore-drill", *DRILL_RC)
+    rc, out = playbook("restore-drill", *DRILL_RC, *running())
     assert rc != 0 and "Restore drill FAILED on zulip-drill" in out, out[-3000:]
     rc, text = check(primary())
     assert rc == 2 and "restore drill FAILED" in text, text

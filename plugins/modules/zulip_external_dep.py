@@ -13,9 +13,9 @@ short_description: Pinned third-party binaries, checked against their SHA-256, i
 description:
   - What Zulip's Puppet C(zulip::external_dep) does for go-camo, Smokescreen, tusd and the like, for several
     dependencies in one call.
-  - Each one is fetched from its C(url) (or taken from C(src), a file already on the host: for sites without internet
+  - Each one is fetched from its C(url) (or taken from C(src), a file already on the host, for sites without internet
     access) into a temporary file, checked against its C(sha256), and only then installed as
-    C(<root>/zulip-<name>-<version>): the whole file (C(tarball_prefix) empty) or the directory C(tarball_prefix) of
+    C(<root>/zulip-<name>-<version>) - the whole file (C(tarball_prefix) empty) or the directory C(tarball_prefix) of
     the tarball.
   - Only when every dependency is installed are their C(links) pointed at the new versions; then the other versions
     under O(root) are removed (O(purge)). A wrong checksum or a failed download fails the call and switches nothing.

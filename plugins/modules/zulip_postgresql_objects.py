@@ -12,7 +12,7 @@ version_added: "0.2.0"
 short_description: Zulip's PostgreSQL roles, database, schema, function grants and replication slots in one call
 description:
   - Makes what Zulip's C(create-db.sql) makes, idempotently, and the replication objects of a primary, in one
-    connection over the Unix socket (peer authentication: run it as the C(postgres) user). It reads what exists
+    connection over the Unix socket (peer authentication, so run it as the C(postgres) user). It reads what exists
     first and changes only what differs; it never drops anything.
   - A role's password is compared with its stored SCRAM-SHA-256 verifier (computed with the stored salt and
     iteration count); a new one is sent as a verifier made here, never as the password itself, so the password

@@ -12,9 +12,9 @@ version_added: "0.2.0"
 short_description: Look at a host in one call (paths, systemd units, accounts, diversions, read-only commands)
 description:
   - Answers, without changing anything, every question a role would otherwise ask in a task of its own (a C(stat),
-    a C(getent), whether a unit is enabled and running, a C(creates:) path, a read-only command). Each role of the
+    a C(getent), whether a unit is enabled and running, a C(creates) path, a read-only command). Each role of the
     collection calls it once and skips the tasks whose state already holds, so a run on a converged host makes few
-    remote calls, while it still looks at the host as it is: drift is found.
+    remote calls, while it still looks at the host as it is, so drift is found.
 extends_documentation_fragment:
   - zulip.server.probe
 attributes:

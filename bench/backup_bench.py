@@ -66,7 +66,11 @@ def main():
     address = docker("zulip-app", "hostname -I").split()[0]
     real = socket.getaddrinfo
     socket.getaddrinfo = lambda host, *a, **k: real(address if host == "zulip-app.lab.example" else host, *a, **k)
-    client = zulip.Client(config_file=path, insecure=True)
+    # requests lets these variables override the client's own CA bundle.
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        os.environ.pop(name, None)
+    client = zulip.Client(config_file=path,
+                          cert_bundle=os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "tls", "ca.crt"))
     stop = threading.Event()
     sent = []
 

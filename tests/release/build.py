@@ -45,6 +45,7 @@ DIST = os.path.join(HERE, "dist")
 DEPS = os.path.join(HERE, "deps")
 GO_VERSION = "1.25.3"
 SMOKESCREEN_COMMIT = "3ec99c08f3a42840e6a5c9a47d0f85c6d591f52c"
+GO_CAMO_VERSION, GO_CAMO_GOVERSION = "2.7.1", "1252"
 STAMP = os.path.join(DIST, ".stamp")
 MTIME = 1704067200  # 2024-01-01T00:00:00Z, for reproducible tarballs
 
@@ -239,6 +240,12 @@ def build_deps(work):
     for goarch in ("amd64", "arm64"):
         outs.append(os.path.join(out_dir, f"go{GO_VERSION}.linux-{goarch}.tar.gz"))
         make_tarball(go_tree, "go", outs[-1])
+    camo_tree = os.path.join(work, "deps", "go-camo")
+    os.makedirs(os.path.join(camo_tree, "bin"))
+    shutil.copy2(os.path.join(DEPS, "go-camo", "go-camo"), os.path.join(camo_tree, "bin", "go-camo"))
+    for goarch in ("amd64", "arm64"):
+        outs.append(os.path.join(out_dir, f"go-camo-{GO_CAMO_VERSION}.go{GO_CAMO_GOVERSION}.linux-{goarch}.tar.gz"))
+        make_tarball(camo_tree, f"go-camo-{GO_CAMO_VERSION}", outs[-1])
     outs.append(os.path.join(out_dir, f"smokescreen-{SMOKESCREEN_COMMIT}.tar.gz"))
     make_tarball(os.path.join(DEPS, "smokescreen"), f"smokescreen-{SMOKESCREEN_COMMIT}", outs[-1])
     write_sums(outs, os.path.join(out_dir, "SHA256SUMS"))

@@ -160,3 +160,18 @@ def test_only_10x_adds_its_secret(release):
     assert tree.script("scripts/setup/generate_secrets.py", "--production").returncode == 0
     made = secrets_of(tree.secrets)
     assert "double_10x_key" not in made and "secret_key" in made
+
+
+def test_image_links_are_shown_through_camo_when_camo_uri_is_set(release):
+    """As Zulip's zerver/lib/camo.py: CAMO_URI + HMAC-SHA1(camo_key, url) in hex
+    + the URL in hex; without CAMO_URI the image is linked directly."""
+    import hashlib
+    import hmac
+
+    url = "https://images.example/cat.png"
+    code = "from zerver.views import render; print(render(sys.argv[1]))"
+    camo = release(settings={"CAMO_URI": "/external_content/"}, secrets=SECRETS + "camo_key = k\n").run(code, url)
+    digest = hmac.new(b"k", url.encode(), hashlib.sha1).hexdigest()
+    assert f'<img src="/external_content/{digest}/{url.encode().hex()}">' in camo.stdout, camo.stderr
+    direct = release().run(code, url)
+    assert f'<img src="{url}">' in direct.stdout, direct.stderr

@@ -1,14 +1,19 @@
-"""Zulip's outgoing HTTP through Smokescreen, and the third-party downloads
-it is built from (zulip.server.zulip_external_dep)."""
+"""Zulip's outgoing HTTP through Smokescreen, the images in messages through
+Camo, and the third-party downloads they are built from
+(zulip.server.zulip_external_dep)."""
 
+import hashlib
+import hmac
 import json
 import random
+import re
 import time
 
 import pytest
+import requests
 import zulip
 
-from lab_helpers import get_host, hosts_in
+from lab_helpers import active_app, get_host, hosts_in, secret
 
 APPS = hosts_in("zulip_app_frontend")
 LOG = "/var/log/zulip/smokescreen.log"
@@ -118,3 +123,81 @@ def test_a_download_with_the_wrong_sha256_is_refused_and_nothing_is_switched():
     assert host.check_output("ls /srv") == before
     assert not host.file("/usr/local/bin/lab-go").exists
     assert host.file("/srv/zulip-golang-1.25.3/bin/go").is_file
+
+
+PNG = "lab-image.png"
+# A 1x1 PNG (the split scenario's zulip-services serves the same image).
+PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+
+def camo_path(content):
+    """The /external_content/ URL of the message's inline image."""
+    found = re.search(r'<img src="(/external_content/[0-9a-f]{40}/[0-9a-f]+)">', content)
+    assert found, f"no image through Camo in {content!r}"
+    return found.group(1)
+
+
+def from_site(zuliprc, path):
+    return requests.get(f"https://{zuliprc['site_host']}{path}", verify=zuliprc["cert_bundle"], timeout=30)
+
+
+@pytest.fixture
+def internal_image_server():
+    """A web server on the active app server's own address, serving an image:
+    reachable from that host, but internal."""
+    host = get_host(active_app())
+    address = host.check_output("hostname -I").split()[0]
+    port = random.randint(20000, 60000)
+    host.run_expect([0], f"mkdir -p /tmp/camo-lab && echo {PNG_BASE64} | base64 -d >/tmp/camo-lab/x.png")
+    host.run_expect([0], f"setsid python3 -m http.server {port} --bind {address} --directory /tmp/camo-lab "
+                         "</dev/null >/tmp/camo-lab.log 2>&1 & echo $! >/tmp/camo-lab.pid")
+    deadline = time.monotonic() + 10
+    while host.run(f"curl -fsS -o /dev/null http://{address}:{port}/x.png").rc != 0:
+        assert time.monotonic() < deadline, "the internal web server did not answer within 10 s"
+        time.sleep(0.2)
+    fetches = lambda: host.check_output("grep -c 'GET /x.png' /tmp/camo-lab.log || true")  # noqa: E731
+    before = fetches()
+    yield f"http://{address}:{port}/x.png", lambda: fetches() != before
+    host.run("kill $(cat /tmp/camo-lab.pid); rm -rf /tmp/camo-lab /tmp/camo-lab.pid /tmp/camo-lab.log")
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_camo_runs_on_every_app_server(name):
+    host = get_host(name)
+    assert " RUNNING " in host.run("supervisorctl status go-camo").stdout
+    # The HMAC key is read from the secrets at start: on no command line.
+    assert secret(host, "camo_key") not in host.check_output("ps -eo args")
+
+
+def test_an_image_on_an_internal_address_is_not_fetched_by_camo(zuliprc, internal_image_server):
+    """A message linking an image on the app server's own address is shown
+    through Camo, which refuses to fetch it (go-camo refuses internal
+    addresses; where it goes through Smokescreen, Smokescreen refuses)."""
+    url, was_requested = internal_image_server
+    client, message_id = send_link(zuliprc, url)
+    answer = from_site(zuliprc, camo_path(content_of(client, message_id)))
+    assert answer.status_code in (404, 502), (answer.status_code, answer.text)
+    assert not was_requested()
+
+
+def test_camo_refuses_urls_it_did_not_sign(zuliprc):
+    """Camo only fetches what Zulip signed with camo_key: anyone else gets 403."""
+    url = "http://zulip-services:8080/" + PNG
+    forged = hmac.new(b"not-the-key", url.encode(), hashlib.sha1).hexdigest()
+    answer = from_site(zuliprc, f"/external_content/{forged}/{url.encode().hex()}")
+    assert answer.status_code == 403, (answer.status_code, answer.text)
+    assert from_site(zuliprc, "/external_content/metrics").status_code == 404
+
+
+def test_an_allowed_image_is_shown_through_camo(zuliprc):
+    """zulip-services is allowed by Smokescreen, which Camo goes through in the
+    split scenario (go-camo alone refuses internal addresses): the image comes
+    back from the Zulip server, byte for byte."""
+    if "zulip-services" not in hosts_in("all"):
+        pytest.skip("this scenario has no zulip-services host")
+    client, message_id = send_link(zuliprc, f"http://zulip-services:8080/{PNG}?v={random.randint(0, 10**9)}")
+    path = camo_path(content_of(client, message_id))
+    answer = from_site(zuliprc, path)
+    assert answer.status_code == 200, (answer.status_code, answer.text)
+    assert answer.headers["Content-Type"] == "image/png"
+    assert answer.content == get_host("zulip-services").file(f"/srv/releases/{PNG}").content

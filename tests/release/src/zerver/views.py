@@ -5,12 +5,15 @@ served by Django as Zulip's is: request bodies parsed by Django (urlencoded
 and multipart), non-string parameters JSON-encoded, HTTP Basic auth with the
 API key, errors as {"result": "error", "msg", "code"}."""
 import base64
+import hashlib
+import hmac
 import html
 import json
 import logging
 import os
 import re
 import time
+import urllib.parse
 from functools import wraps
 
 from django.conf import settings
@@ -330,10 +333,22 @@ def _narrow_filter(narrow):
     return query
 
 
+def camo_url(url):
+    """As Zulip's zerver/lib/camo.py: the image's URL on this server's Camo."""
+    if settings.CAMO_URI == "":
+        return url
+    digest = hmac.new(settings.CAMO_KEY.encode(), url.encode(), hashlib.sha1).hexdigest()
+    return urllib.parse.urljoin(settings.CAMO_URI, f"{digest}/{url.encode().hex()}")
+
+
 def render(content):
-    """The message's HTML, with the previews embed_links found for its links."""
+    """The message's HTML: inline images (through Camo) for links to images,
+    and the previews embed_links found for its links."""
     out = f"<p>{html.escape(content)}</p>"
     for url in re.findall(r"https?://[^\s<>\"']+", content)[:5]:
+        if re.search(r"\.(png|jpe?g|gif|webp)$", urllib.parse.urlsplit(url).path, re.IGNORECASE):
+            out += (f'<div class="message_inline_image"><a href="{html.escape(url)}">'
+                    f'<img src="{html.escape(camo_url(url))}"></a></div>')
         preview = services.cache_get(f"url_preview:{url}")
         if preview:
             link, title = html.escape(url), html.escape(preview["title"])

@@ -26,6 +26,7 @@ SHARED_SECRET = get_mandatory_secret("shared_secret")
 AVATAR_SALT = get_mandatory_secret("avatar_salt")
 RABBITMQ_PASSWORD = get_secret("rabbitmq_password")
 REDIS_PASSWORD = get_secret("redis_password")
+CAMO_KEY = get_secret("camo_key") if _configured.CAMO_URI != "" else None
 
 _external_host = getattr(_configured, "EXTERNAL_HOST", "") or ""
 EXTERNAL_HOST_WITHOUT_PORT = _external_host.split(":")[0]

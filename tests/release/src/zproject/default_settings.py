@@ -33,6 +33,9 @@ MAX_FILE_UPLOAD_SIZE = 25  # MiB
 # have a switch for them (off by default there); the double has no such
 # organization setting: previews follow this server setting alone.
 INLINE_URL_EMBED_PREVIEW = True
+# Images linked in messages are shown through Camo at this path (Zulip's
+# prod_settings_template.py sets "/external_content/"); "" shows them directly.
+CAMO_URI = ""
 
 ALLOWED_HOSTS: list = []
 SYSTEM_BOT_REALM = "zulipinternal"

@@ -36,18 +36,10 @@ _raw:
   elements: str
 """
 
-import hashlib
-
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from ansible_collections.zulip.server.plugins.module_utils.probe import sha256_of
 
 
 class LookupModule(LookupBase):
@@ -55,7 +47,10 @@ class LookupModule(LookupBase):
         out = []
         for term in terms:
             try:
-                out.append(sha256_of(term))
+                digest = sha256_of(term)
             except OSError as error:
                 raise AnsibleLookupError(f"cannot read {term}: {error.strerror}") from error
+            if digest is None:
+                raise AnsibleLookupError(f"cannot read {term}: not a file")
+            out.append(digest)
         return out

@@ -187,7 +187,6 @@ copied:
 import datetime
 import fnmatch
 import grp
-import hashlib
 import os
 import posixpath
 import pwd
@@ -198,6 +197,7 @@ import tarfile
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zulip.server.plugins.module_utils.probe import sha256_of
 
 SHA_FILE = ".zulip-release-sha256"
 # What the release's create-production-venv makes in a deployment.
@@ -222,14 +222,6 @@ def resolve_ids(owner, group):
     except KeyError:
         raise DeploymentError(f"group {group!r} does not exist") from None
     return uid, gid
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def link_target(link):
@@ -373,7 +365,7 @@ def state_unpacked(module):
     if not os.path.isfile(archive):
         raise DeploymentError(f"archive {archive} does not exist or is not a file")
     uid, gid = resolve_ids(params["owner"], params["group"])
-    sha256 = sha256_file(archive)
+    sha256 = sha256_of(archive)
 
     existing = find_unpacked(deployments_dir, sha256)
     if existing is not None:

@@ -131,7 +131,6 @@ deps:
 """
 
 import glob
-import hashlib
 import json
 import os
 import platform
@@ -142,6 +141,7 @@ import tempfile
 import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.zulip.server.plugins.module_utils.probe import sha256_of
 
 MARKER = ".zulip-sha256"
 # Machine name -> (Zulip's architecture name, Go's).
@@ -151,14 +151,6 @@ ARCHITECTURES = {"x86_64": ("amd64", "amd64"), "amd64": ("amd64", "amd64"),
 
 class DepError(Exception):
     pass
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch(url, dest, ca_file, timeout):

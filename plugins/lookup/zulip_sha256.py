@@ -36,6 +36,8 @@ _raw:
   elements: str
 """
 
+import os
+
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
@@ -51,6 +53,6 @@ class LookupModule(LookupBase):
             except OSError as error:
                 raise AnsibleLookupError(f"cannot read {term}: {error.strerror}") from error
             if digest is None:
-                raise AnsibleLookupError(f"cannot read {term}: not a file")
+                raise AnsibleLookupError(f"cannot read {term}: {'not a file' if os.path.exists(term) else 'no such file'}")
             out.append(digest)
         return out

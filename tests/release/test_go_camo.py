@@ -39,7 +39,8 @@ class Upstream(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         Upstream.seen.append(self.path)
-        body, kind = (PNG, "image/png") if self.path.endswith(".png") else (b"<html></html>", "text/html")
+        body, kind = ((PNG, "image/png") if self.path.endswith(".png") else
+                      (PNG, "image/png, text/html") if self.path.endswith(".mixed") else (b"<html></html>", "text/html"))
         self.send_response(200)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
@@ -114,6 +115,13 @@ def test_a_bad_signature_is_refused_before_any_request(proxied):
 
 def test_only_images_are_passed_on(proxied):
     assert get(proxied + camo_path("http://images.example/page.html"))[0] == 400
+    assert get(proxied + camo_path("http://images.example/cat.mixed"))[0] == 400
+
+
+def test_urls_with_credentials_are_refused(proxied):
+    before = len(Upstream.seen)
+    assert get(proxied + camo_path("http://user:secret@images.example/cat.png"))[0] == 404
+    assert len(Upstream.seen) == before
 
 
 def test_the_proxy_itself_and_localhost_are_refused(proxied, proxy):
@@ -128,6 +136,21 @@ def test_without_a_proxy_internal_addresses_are_refused(direct, proxy):
     assert get(direct + camo_path(proxy + "/cat.png"))[0] == 404
     assert get(direct + camo_path("http://10.1.2.3/cat.png"))[0] == 404
     assert len(Upstream.seen) == before
+
+
+def test_loopback_and_no_proxy_destinations_are_dialed_directly_and_refused(proxy):
+    """As Go's proxy selection: no proxy for loopback addresses or NO_PROXY
+    hosts; go-camo then refuses them itself."""
+    process, base = start({"HTTP_PROXY": proxy, "NO_PROXY": "internal.example"})
+    try:
+        before = len(Upstream.seen)
+        assert get(base + camo_path("http://127.0.0.2/cat.png"))[0] == 404
+        assert get(base + camo_path("http://images.internal.example/cat.png"))[0] == 404
+        assert len(Upstream.seen) == before
+        assert get(base + camo_path("http://images.example/cat.png"))[0] == 200
+    finally:
+        process.terminate()
+        process.wait()
 
 
 def test_a_missing_key_or_an_unknown_flag_stops_it():

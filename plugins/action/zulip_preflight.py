@@ -66,7 +66,7 @@ class ActionModule(ActionBase):
         if playbook == "failover" and self._template(task_vars.get("zulip_failover_mode", "")) == "app":
             playbook = "failover-app"  # the app servers converge too
         host = task_vars["inventory_hostname"]
-        groups = {g: list(task_vars.get("groups", {}).get(g, [])) for g in preflight.GROUPS}
+        groups = {g: list(task_vars.get("groups", {}).get(g, [])) for g in preflight.GROUPS + [preflight.DRILL]}
         mine = [g for g in preflight.GROUPS if host in groups[g]]
 
         problems, values, secret = [], {}, set()

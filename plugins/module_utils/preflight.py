@@ -27,6 +27,9 @@ SERVICE_GROUPS = ["zulip_memcached", "zulip_redis", "zulip_rabbitmq"]
 # The host keeping a cluster's backups (zulip.server.zulip_postgresql_backups).
 REPOSITORY = "zulip_backup_repository"
 GROUPS = [APP, PRIMARY, REPLICA] + SERVICE_GROUPS + [REPOSITORY]
+# The restore drill's scratch host (playbooks/restore-drill.yml replaces its
+# PostgreSQL data and removes it afterwards): never one of the above.
+DRILL = "zulip_restore_drill"
 DATABASE = (PRIMARY, REPLICA)
 BACKUPS = DATABASE + (REPOSITORY,)
 ANY = tuple(GROUPS)
@@ -493,6 +496,16 @@ def _one_database_group(inputs):
     if inputs.member(PRIMARY) and inputs.member(REPLICA):
         return [Problem("groups", [PRIMARY, REPLICA], f"{inputs.host} is in both",
                         f"Keep {inputs.host} in {PRIMARY} if it is the primary, or in {REPLICA} if it is a hot spare, not in both.")]
+    return []
+
+
+@rule("cluster:drill-host-apart", [DRILL], "a host in zulip_restore_drill is in no other Zulip group "
+      "(restore-drill.yml replaces its database and removes it)", bad=[({}, {PRIMARY: ["one"], DRILL: ["one"]})])
+def _drill_host_apart(inputs):
+    if inputs.member(DRILL):
+        return [Problem("groups", [DRILL], f"{inputs.host} is in {DRILL} and in "
+                        f"{', '.join(g for g in GROUPS if inputs.member(g))}: the drill would replace its database",
+                        f"Give the restore drill a scratch host of its own in {DRILL}, one that holds nothing else.")]
     return []
 
 

@@ -160,6 +160,16 @@ def test_destroyed_database_hosts_are_restored_onto_fresh_ones_with_every_acknow
 def test_a_point_in_time_restore_lands_between_two_batches(story):
     target = story["target"]
     name = primary()
+    replaced = host(name).run("ls -d /var/lib/postgresql/15/main.replaced-*").stdout.split()
+    # Unconfirmed, the restore is refused before anything stops: Zulip serves,
+    # the replicas stream, nothing is moved aside.
+    rc, out = playbook("restore", "-e", json.dumps({"zulip_restore_target_time": target}), *running(),
+                       "-e", "zulip_restore_files=false")
+    assert rc != 0 and f"run again with -e zulip_restore_confirm={name}" in out, out[-3000:]
+    assert all(host(app).run("systemctl is-active supervisor").stdout.strip() == "active" for app in APPS)
+    assert all(streaming(r) for r in DB_HOSTS if r != name)
+    assert host(name).run("ls -d /var/lib/postgresql/15/main.replaced-*").stdout.split() == replaced
+
     rc, out = playbook("restore", "-e", f"zulip_restore_confirm={name}", "-e", json.dumps({"zulip_restore_target_time": target}),
                        *running(),
                        "-e", "zulip_restore_files=false")

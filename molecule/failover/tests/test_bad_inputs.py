@@ -41,8 +41,16 @@ def also_a_replica(tmp_path):
     return ["-i", str(extra)], f'{primary} is in both'
 
 
+def also_the_drill_host(tmp_path):
+    extra = tmp_path / "drill.ini"
+    replica = lab.first_in("zulip_postgresql_replica")
+    extra.write_text(f"[zulip_restore_drill]\n{replica}\n")
+    return ["-i", str(extra)], f"{replica} is in zulip_restore_drill and in zulip_postgresql_replica"
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (also_a_replica, None),
+    (also_the_drill_host, None),
     (["-e", json.dumps({"zulip_postgresql_synchronous_standby_names": "ANY 5 (zzz"})],
      'zulip_postgresql_synchronous_standby_names=\\"ANY 5 (zzz\\": PostgreSQL would refuse it'),
     (["-e", "zulip_restart_cron_hour=27"], 'zulip_restart_cron_hour=\\"27\\": must be a cron field over 0-23'),
@@ -50,7 +58,7 @@ def also_a_replica(tmp_path):
     (["-e", "zulip_external_host="], 'zulip_external_host=\\"\\": EXTERNAL_HOST must be set'),
     (["-e", json.dumps({"zulip_app_frontend_tls_cert": "/nonexistent/zulip-app.crt"})],
      'zulip_app_frontend_tls_cert=\\"/nonexistent/zulip-app.crt\\": no such file on the controller'),
-], ids=["host-in-both-database-groups", "synchronous-standby-names", "cron-hour", "empty-external-host", "missing-tls-cert"])
+], ids=["host-in-both-database-groups", "replica-as-drill-host", "synchronous-standby-names", "cron-hour", "empty-external-host", "missing-tls-cert"])
 def test_a_bad_input_is_refused_in_the_preflight(before, tmp_path, extra, message):
     if callable(extra):
         extra, message = extra(tmp_path)

@@ -199,12 +199,13 @@ def test_restoring_files_moves_the_current_ones_aside(tmp_path, bin_dir, monkeyp
         """))
     restic.chmod(0o755)
     monkeypatch.setattr(restore_files, "RESTIC", str(restic))
-    rc = restore_files.main(["--host", "app", "--stamp", "S", "--staging", str(tmp_path / "staging")])
+    (tmp_path / "staging").mkdir()
+    rc = restore_files.main(["--host", "app", "--stamp", "S", "--staging-under", str(tmp_path / "staging")])
     report = json.loads(capsys.readouterr().out)
     assert rc == 0 and report["snapshot"] == "dddd"
     assert (live / "settings.py").read_text() == "restored\n"
     assert (tmp_path / "etc" / "zulip.replaced-S" / "settings.py").read_text() == "current\n"
-    assert not (tmp_path / "staging").exists()
+    assert list((tmp_path / "staging").iterdir()) == []  # its private staging directory is gone
 
 
 def test_backing_up_files_skips_missing_paths_and_applies_the_retention(tmp_path, bin_dir):

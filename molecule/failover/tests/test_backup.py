@@ -5,6 +5,7 @@ between two batches, the restore drill, and a corrupted repository file that
 fails the drill and the check. The repository is on zulip-backup, its storage
 the lab's S3 server (zulip-s3), all over TLS."""
 
+import hashlib
 import io
 import json
 import os
@@ -129,6 +130,8 @@ def test_destroyed_database_hosts_are_restored_onto_fresh_ones_with_every_acknow
     assert reply["result"] == "success", reply
     rc, out = playbook("backup")  # the files (and the upload) now; the database again
     assert rc == 0, out[-3000:]
+    info = json.loads(host(REPOSITORY).check_output("runuser -u postgres -- pgbackrest --stanza=zulip --output=json info"))
+    story["set"] = info[0]["backup"][-1]["label"]
     before = send_batch(client, "before the time")
     time.sleep(1.5)
     story["target"] = sql(primary(), "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00:00'")
@@ -142,8 +145,17 @@ def test_destroyed_database_hosts_are_restored_onto_fresh_ones_with_every_acknow
     # backup on the inventory's primary and rebuilds the replica from it.
     for name in DB_HOSTS:
         lab_common.recreate(name)
-    rc, out = playbook("restore", "-e", f"zulip_restore_confirm={DB_HOSTS[0]}", *running())
+    # And the second app server is a new one too, as far as its file backups
+    # go: a server of the same name whose repository is already there waits
+    # for the restore before it backs up (its fresh files must not become the
+    # newest snapshot); and it restores the first app server's files
+    # (zulip_restore_files_from), as a move to a server of another name does.
+    other = lab_common.get_host(APPS[1])
+    other.check_output("systemctl disable --now zulip-backup-files.timer && rm /etc/zulip-backups/initialized")
+    rc, out = playbook("restore", "-e", f"zulip_restore_confirm={DB_HOSTS[0]}", "-e", f"zulip_restore_files_from={APPS[0]}",
+                       *running())
     assert rc == 0, out[-4000:]
+    assert f"holds the file backups of an earlier {APPS[1]}" in out, out[-4000:]
 
     now = primary()
     acknowledged = {**before, **after}
@@ -155,6 +167,10 @@ def test_destroyed_database_hosts_are_restored_onto_fresh_ones_with_every_acknow
     url = client.base_url.rsplit("/api", 1)[0] + reply["url"]
     download = requests.get(url, auth=(client.email, client.api_key), verify=zuliprc["cert_bundle"], timeout=20)
     assert download.status_code == 200 and download.content == content
+    # The second app server got the first one's upload, and backs itself up again.
+    path_id = reply["url"].split("/user_uploads/", 1)[1]
+    assert other.run(f"sha256sum /home/zulip/uploads/files/{path_id}").stdout.split()[:1] == [hashlib.sha256(content).hexdigest()]
+    assert other.run("systemctl is-enabled zulip-backup-files.timer && systemctl is-active zulip-backup-files.timer").rc == 0
 
 
 def test_a_point_in_time_restore_lands_between_two_batches(story):
@@ -170,8 +186,9 @@ def test_a_point_in_time_restore_lands_between_two_batches(story):
     assert all(streaming(r) for r in DB_HOSTS if r != name)
     assert host(name).run("ls -d /var/lib/postgresql/15/main.replaced-*").stdout.split() == replaced
 
+    # From the backup named (taken before the first batch), to the time.
     rc, out = playbook("restore", "-e", f"zulip_restore_confirm={name}", "-e", json.dumps({"zulip_restore_target_time": target}),
-                       *running(),
+                       "-e", f"zulip_restore_set={story['set']}", *running(),
                        "-e", "zulip_restore_files=false")
     assert rc == 0, out[-4000:]
     before, after = story["before"], story["after"]
@@ -188,8 +205,20 @@ def test_the_restore_drill_reads_the_newest_message_back_on_a_scratch_host():
     assert drill["ok"] and 0 < float(drill["rto_s"]) < 600 and 0 <= float(drill["rpo_s"]) <= 3 * 60 + 60, drill
     rc, text = check(primary())
     assert rc == 0 and "drill ok" in text, text
-    # The scratch host keeps no copy of production's data.
-    assert not host("zulip-drill").file("/var/lib/postgresql/15/main").exists
+    # The scratch host keeps no copy of production's data, nor the keys to its
+    # repository; as a copy, it ran none of the once-per-cluster jobs
+    # (scheduled emails, digests) and sent no email.
+    drill_host = host("zulip-drill")
+    assert not drill_host.file("/var/lib/postgresql/15/main").exists
+    assert not drill_host.file("/etc/pgbackrest/tls").exists
+    once = {"deliver_scheduled_emails", "update-analytics-counts", "send-digest-emails", "archive-messages"}
+
+    def scheduled(name):
+        return set(host(name).run("ls /etc/cron.d").stdout.split()) | (
+            {"deliver_scheduled_emails"} if host(name).file("/etc/supervisor/conf.d/zulip/zulip-once.conf").exists else set())
+    assert any(once <= scheduled(app) for app in APPS)  # production's active app server runs them
+    assert not once & scheduled("zulip-drill")
+    assert 'EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"' in drill_host.file("/etc/zulip/settings.py").content_string
 
 
 def test_a_corrupted_repository_file_fails_the_drill_and_the_check():

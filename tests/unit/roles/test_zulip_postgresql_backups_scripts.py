@@ -183,6 +183,7 @@ def test_the_newest_snapshot_at_or_before_the_target(before, chosen):
 
 
 def test_restoring_files_moves_the_current_ones_aside(tmp_path, bin_dir, monkeypatch, capsys):
+    """Restoring onto a new server from the one it replaces: that server's repository and host name."""
     live = tmp_path / "etc" / "zulip"
     live.mkdir(parents=True)
     (live / "settings.py").write_text("current\n")
@@ -190,9 +191,12 @@ def test_restoring_files_moves_the_current_ones_aside(tmp_path, bin_dir, monkeyp
     restic = bin_dir / "zulip-restic"
     restic.write_text("#!/usr/bin/python3\n" + textwrap.dedent(f"""\
         import json, os, sys
-        if sys.argv[1] == "snapshots":
+        assert sys.argv[1:3] == ["--repo", "s3:https://s3/b/zulip-files/old-app"], sys.argv
+        command = sys.argv[3]
+        if command == "snapshots":
+            assert sys.argv[sys.argv.index("--host") + 1] == "old-app", sys.argv
             print(json.dumps({snapshots!r}))
-        elif sys.argv[1] == "restore":
+        elif command == "restore":
             target = os.path.join(sys.argv[sys.argv.index("--target") + 1], {str(live).lstrip('/')!r})
             os.makedirs(target)
             open(os.path.join(target, "settings.py"), "w").write("restored\\n")
@@ -200,7 +204,8 @@ def test_restoring_files_moves_the_current_ones_aside(tmp_path, bin_dir, monkeyp
     restic.chmod(0o755)
     monkeypatch.setattr(restore_files, "RESTIC", str(restic))
     (tmp_path / "staging").mkdir()
-    rc = restore_files.main(["--host", "app", "--stamp", "S", "--staging-under", str(tmp_path / "staging")])
+    rc = restore_files.main(["--host", "old-app", "--repository", "s3:https://s3/b/zulip-files/old-app", "--stamp", "S",
+                             "--staging-under", str(tmp_path / "staging")])
     report = json.loads(capsys.readouterr().out)
     assert rc == 0 and report["snapshot"] == "dddd"
     assert (live / "settings.py").read_text() == "restored\n"

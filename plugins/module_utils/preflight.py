@@ -615,6 +615,10 @@ _pattern("zulip_postgresql_backups_restore_set", r"[0-9]{8}-[0-9]{6}F(_[0-9]{8}-
          "a pgBackRest backup label such as 20261206-233923F or 20261206-233923F_20261207-020000D",
          "Set zulip_restore_set to a label pgbackrest info lists, or leave it empty for the latest.", (PRIMARY,), ("restore",),
          bad=["latest!"], allow_empty=True, alias="zulip_restore_set")
+_pattern("zulip_postgresql_backups_restore_files_from", r"[A-Za-z0-9][A-Za-z0-9._-]*",
+         "an inventory host name (letters, digits, '.', '_', '-'): the app server whose file backups to restore",
+         "Set zulip_restore_files_from to the inventory name of the app server the new one replaces.", (APP,),
+         ("restore",), bad=["../zulip-app", "zulip app"], alias="zulip_restore_files_from")
 _TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)"
 _pattern("zulip_postgresql_backups_restore_target_time", _TIMESTAMP,
          "a timestamp with its offset, e.g. 2026-12-06 23:40:00+00:00", "Set zulip_restore_target_time with an explicit "

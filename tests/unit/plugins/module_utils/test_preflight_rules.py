@@ -93,7 +93,8 @@ def test_each_rule_refuses_its_bad_inputs_naming_the_variable(tmp_path, r, bad):
             named = problem.variable in r.variables or problem.variable in ("zulip_external_host", "zulip_release",
                                                                            "zulip_release_sha256", "zulip_admin_email",
                                                                            "zulip_cluster", "groups", "zulip_restore_set",
-                                                                           "zulip_restore_target_time", "zulip_restore_confirm")
+                                                                           "zulip_restore_target_time", "zulip_restore_confirm",
+                                                                           "zulip_restore_files_from")
             assert named, (r.rule_id, problem.variable)
             assert str(problem).startswith(f"{problem.variable}="), str(problem)
             assert problem.fix, str(problem)

@@ -11,7 +11,9 @@
   dist/zulip.git  -- bare repo, branch main, tags 9.4 10.0 10.1 (no prebuilt assets)
   dist/deps/  -- stand-ins for the third-party artifacts Zulip's Puppet
       downloads by sha256 (zulip::external_dep), under Zulip's versions:
-      go<GO>.linux-{amd64,arm64}.tar.gz, smokescreen-<commit>.tar.gz (+ SHA256SUMS)
+      go<GO>.linux-{amd64,arm64}.tar.gz, smokescreen-<commit>.tar.gz,
+      go-camo-<version>.go<GO>.linux-{amd64,arm64}.tar.gz,
+      tusd_linux_{amd64,arm64}.tar.gz (+ SHA256SUMS)
 
 Skips all work when dist/.stamp matches the hash of the inputs.  The Python
 requirements (src/requirements/prod.txt, pinned with hashes) are downloaded
@@ -46,6 +48,9 @@ DEPS = os.path.join(HERE, "deps")
 GO_VERSION = "1.25.3"
 SMOKESCREEN_COMMIT = "3ec99c08f3a42840e6a5c9a47d0f85c6d591f52c"
 GO_CAMO_VERSION, GO_CAMO_GOVERSION = "2.7.1", "1252"
+# tusd's release tarballs carry no version in their names (tusd_linux_<arch>);
+# Zulip's Puppet pins 2.8.0, which the stand-in (deps/tusd/tusd) reports.
+TUSD_VERSION = "2.8.0"
 STAMP = os.path.join(DIST, ".stamp")
 MTIME = 1704067200  # 2024-01-01T00:00:00Z, for reproducible tarballs
 
@@ -66,6 +71,9 @@ LATE_10_2 = ("10.2", 336, MIGRATIONS_10)
 VARIANTS = [("broken", BROKEN, BROKEN_OVERLAY), ("unstartable", LATE_10_2, UNSTARTABLE_OVERLAY),
             ("unhealthy", LATE_10_2, UNHEALTHY_OVERLAY)]
 GIT_ONLY = {".gitignore"}
+# Zulip 10's resumable uploads (tusd): the 9.x releases, tarball and git tag,
+# ship none of it.
+SINCE_10 = ["zerver/management/commands/runtusd.py", "zerver/tusd.py"]
 
 
 def log(msg):
@@ -142,6 +150,9 @@ def stage(version, feature_level, migrations, dest, wheels, overlay=None):
     shutil.copytree(SRC, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     if overlay:
         shutil.copytree(overlay, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if int(version.split(".")[0]) < 10:
+        for name in SINCE_10:
+            os.unlink(os.path.join(dest, name))
     mig_dir = os.path.join(dest, "zerver", "migrations")
     for name in os.listdir(mig_dir):
         if name.endswith(".py") and not name.startswith("_") and name[:-3] not in migrations:
@@ -246,6 +257,15 @@ def build_deps(work):
     for goarch in ("amd64", "arm64"):
         outs.append(os.path.join(out_dir, f"go-camo-{GO_CAMO_VERSION}.go{GO_CAMO_GOVERSION}.linux-{goarch}.tar.gz"))
         make_tarball(camo_tree, f"go-camo-{GO_CAMO_VERSION}", outs[-1])
+    tusd_tree = os.path.join(work, "deps", "tusd")
+    os.makedirs(tusd_tree)
+    shutil.copy2(os.path.join(DEPS, "tusd", "tusd"), os.path.join(tusd_tree, "tusd"))
+    with open(os.path.join(tusd_tree, "tusd")) as f:
+        if f'VERSION = "{TUSD_VERSION}"' not in f.read():
+            raise SystemExit(f"build: deps/tusd/tusd does not say it is tusd {TUSD_VERSION}")
+    for goarch in ("amd64", "arm64"):
+        outs.append(os.path.join(out_dir, f"tusd_linux_{goarch}.tar.gz"))
+        make_tarball(tusd_tree, f"tusd_linux_{goarch}", outs[-1])
     outs.append(os.path.join(out_dir, f"smokescreen-{SMOKESCREEN_COMMIT}.tar.gz"))
     make_tarball(os.path.join(DEPS, "smokescreen"), f"smokescreen-{SMOKESCREEN_COMMIT}", outs[-1])
     write_sums(outs, os.path.join(out_dir, "SHA256SUMS"))

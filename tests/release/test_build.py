@@ -164,3 +164,39 @@ def test_only_the_variants_carry_their_faults():
         assert "not_in_this_release" not in read(tar, f"{TOP_10_2}/zproject/wsgi.py")
     with open_tarball("10.1") as tar:
         assert "zulip-server-10.1/zerver/HEALTH_FAILS_ON_PURPOSE" not in tar.getnames()
+
+
+SINCE_10 = ["zerver/management/commands/runtusd.py", "zerver/tusd.py"]
+
+
+@pytest.mark.parametrize("version, variant", [("9.4", None), ("10.0", None), ("10.1", None), ("10.2", "broken"),
+                                              ("10.2", "unstartable"), ("10.2", "unhealthy")])
+def test_tusd_support_ships_from_10_0(version, variant):
+    """Zulip 10's resumable uploads (runtusd, the hook): not in 9.x."""
+    with open_tarball(version, variant=variant) as tar:
+        names = set(tar.getnames())
+    for name in SINCE_10:
+        assert (f"zulip-server-{version}/{name}" in names) == (version != "9.4"), name
+    for tag in VERSIONS:
+        files = git("ls-tree", "-r", "--name-only", tag).split()
+        for name in SINCE_10:
+            assert (name in files) == (tag != "9.4"), (tag, name)
+
+
+def test_tusd_stand_in_archives():
+    """As tusd's release archives: tusd_linux_<arch>/tusd, in SHA256SUMS."""
+    import hashlib
+
+    with open(os.path.join(DIST, "deps", "SHA256SUMS")) as f:
+        sums = {name: digest for digest, name in (line.split() for line in f if line.strip())}
+    assert set(sums) == set(os.listdir(os.path.join(DIST, "deps"))) - {"SHA256SUMS"}
+    for goarch in ("amd64", "arm64"):
+        name = f"tusd_linux_{goarch}.tar.gz"
+        path = os.path.join(DIST, "deps", name)
+        with open(path, "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == sums[name]
+        with tarfile.open(path) as tar:
+            files = [m for m in tar.getmembers() if m.isfile()]
+            assert [m.name for m in files] == [f"tusd_linux_{goarch}/tusd"]
+            assert files[0].mode == 0o755 and files[0].mtime == 1704067200 and files[0].uid == 0
+            assert 'VERSION = "2.8.0"' in read(tar, files[0].name)

@@ -1,10 +1,12 @@
 # Test double of a Zulip server release, for the zulip.server Ansible
 # collection tests.  Offline checks of the double's Django behaviour that
 # needs no database: Zulip's system checks, the settings Zulip computes,
-# the upload backend choice, request parsing, generate_secrets.py.
+# the upload backend choice, request parsing, generate_secrets.py, and (10.x)
+# runtusd's tusd command line and the tusd hook endpoint.
 # (What needs PostgreSQL - migrations, showmigrations, list_realms,
 # check-database-compatibility - is exercised by the molecule scenarios.)
 import configparser
+import json
 import os
 import subprocess
 import sys
@@ -53,7 +55,7 @@ def release(tmp_path_factory):
 
         def run(code, *argv):
             prelude = "import sys; sys.path.insert(0, '.'); import django; django.setup()\n"
-            return subprocess.run([sys.executable, "-c", prelude + code, *argv], cwd=tree, env=env,
+            return subprocess.run([sys.executable, "-c", prelude + code, *argv], cwd=tree, env=env, timeout=60,
                                   capture_output=True, text=True)
 
         def manage(*argv):
@@ -175,3 +177,213 @@ def test_image_links_are_shown_through_camo_when_camo_uri_is_set(release):
     assert f'<img src="/external_content/{digest}/{url.encode().hex()}">' in camo.stdout, camo.stderr
     direct = release().run(code, url)
     assert f'<img src="{url}">' in direct.stdout, direct.stderr
+
+
+# ---------------------------------------------------------------- tusd (10.x)
+FAKE_TUSD = "import os, sys\nos.environ['PATH'] = sys.argv[1] + ':' + os.environ['PATH']\n"
+RUNTUSD = FAKE_TUSD + ("from django.core.management import execute_from_command_line\n"
+                       "execute_from_command_line(['manage.py', 'runtusd', *sys.argv[2:]])")
+
+
+@pytest.fixture
+def fake_tusd(tmp_path):
+    """A `tusd` on PATH that prints its arguments, one a line."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "tusd").write_text("#!/bin/sh\nprintf '%s\\n' \"$@\"\n")
+    (bindir / "tusd").chmod(0o755)
+    return str(bindir)
+
+
+def test_runtusd_execs_tusd_with_zulips_flags(release, fake_tusd):
+    """Zulip 10.0's runtusd: a bare port binds 127.0.0.1; hooks to nginx on 80."""
+    result = release().run(RUNTUSD, fake_tusd, "9900")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "-base-path=/api/v1/tus/", "-port=9900", "-host=127.0.0.1", "-behind-proxy",
+        "-hooks-http=http://127.0.0.1:80/api/internal/tusd", "-hooks-http-forward-headers=Cookie,Authorization",
+        "--hooks-enabled-events=pre-create,pre-finish", "-disable-download", "--show-startup-logs=false",
+        "-upload-dir=/home/zulip/uploads/files"]
+    args = release().run(RUNTUSD, fake_tusd, "0.0.0.0:9901", "http://127.0.0.1:8000/api/internal/tusd").stdout
+    assert {"-port=9901", "-host=0.0.0.0", "-hooks-http=http://127.0.0.1:8000/api/internal/tusd"} \
+        <= set(args.splitlines())
+
+
+def test_runtusd_hooks_follow_http_only_nginx_port(release, fake_tusd):
+    tree = release(conf="[application_server]\nhttp_only = true\nnginx_listen_port = 8080\n")
+    assert "-hooks-http=http://127.0.0.1:8080/api/internal/tusd" in tree.run(RUNTUSD, fake_tusd, "9900").stdout
+    tree = release(conf="[application_server]\nnginx_listen_port = 8080\n")
+    assert "-hooks-http=http://127.0.0.1:80/api/internal/tusd" in tree.run(RUNTUSD, fake_tusd, "9900").stdout
+
+
+def test_runtusd_refuses_what_it_cannot_run(release, fake_tusd, tmp_path):
+    result = release().run(RUNTUSD, fake_tusd, "localhost")
+    assert result.returncode == 1 and "does not have a valid port number" in result.stderr
+    result = release(settings={"LOCAL_UPLOADS_DIR": None}).run(RUNTUSD, fake_tusd, "9900")
+    assert result.returncode == 1 and "does not implement the S3 upload backend" in result.stderr
+    result = release().run(RUNTUSD, str(tmp_path / "nothing-here"), "9900")
+    # Without tusd on PATH (as Zulip's os.execvpe, it fails).
+    assert result.returncode == 1 and "tusd" in result.stderr
+    result = release(version="9.4").run(RUNTUSD, fake_tusd, "9900")
+    assert result.returncode == 1 and "Unknown command: 'runtusd'" in result.stderr
+
+
+ROUTE = ("from django.urls import resolve, Resolver404\n"
+         "try:\n    view = resolve('/api/internal/tusd').func\n"
+         "    print(view.__module__, view.__name__, getattr(view, 'csrf_exempt', False))\n"
+         "except Resolver404:\n    print('404')")
+
+
+def test_the_tusd_hook_route_is_10x_only(release):
+    assert release().run(ROUTE).stdout.split() == ["zerver.tusd", "handle_tusd_hook", "True"]
+    assert release(version="9.4").run(ROUTE).stdout.split() == ["404"]
+
+
+def hook_payload(hook_type="pre-create", size=10, deferred=False, filename="cat (1).png"):
+    return {"Type": hook_type, "Event": {
+        "Upload": {"ID": "", "Size": size, "SizeIsDeferred": deferred, "Offset": 0,
+                   "MetaData": {"filename": filename, "filetype": "image/png"}, "IsPartial": False,
+                   "IsFinal": False, "PartialUploads": None, "Storage": None},
+        "HTTPRequest": {"Method": "POST", "URI": "/api/v1/tus/", "RemoteAddr": "127.0.0.1:40000",
+                        "Header": {"Tus-Resumable": ["1.0.0"]}}}}
+
+
+# Posts each payload (JSON, one an argument) to the hook through Django's
+# test client (middleware and URLs), from REMOTE_ADDR; a stand-in user of
+# realm 7 when STUB_USER is set (the API key lookup needs the database).
+HOOK = """import json, types
+from django.test import Client
+import zerver.tusd
+if os.environ.get('STUB_USER'):
+    zerver.tusd.authenticate_user = lambda request: types.SimpleNamespace(realm_id=7)
+for payload in sys.argv[2:]:
+    r = Client().post('/api/internal/tusd', payload, content_type='application/json', HTTP_HOST='127.0.0.1',
+                      REMOTE_ADDR=sys.argv[1])
+    print(json.dumps([r.status_code, r['Content-Type'], r.content.decode()]))
+"""
+
+
+def post_hook(tree, remote, *payloads, stub_user=False):
+    code = "import os, sys\n" + ("os.environ['STUB_USER'] = '1'\n" if stub_user else "") + HOOK
+    result = tree.run(code, remote, *[json.dumps(p) if not isinstance(p, str) else p for p in payloads])
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_the_tusd_hook_is_for_local_tusd_only(release):
+    (status, _, body), = post_hook(release(), "10.1.2.3", hook_payload())
+    assert status == 403 and json.loads(body)["code"] == "ACCESS_DENIED"
+    (status, _, _), = post_hook(release(), "127.0.0.1", "{not json")
+    assert status == 400
+
+
+def test_the_tusd_hook_rejects_unauthenticated_uploads(release):
+    """Always HTTP 200: tusd reads the refusal from the JSON."""
+    for remote in ("127.0.0.1", "::1"):
+        (status, kind, body), = post_hook(release(), remote, hook_payload())
+        assert (status, kind) == (200, "application/json")
+        answer = json.loads(body)
+        assert answer["RejectUpload"] is True and answer["HttpResponse"]["StatusCode"] == 401
+        assert json.loads(answer["HttpResponse"]["Body"]) == {"message": "Unauthenticated upload"}
+
+
+def test_the_pre_create_hook_checks_the_size_and_names_the_file(release):
+    answers = post_hook(release(), "127.0.0.1", hook_payload(), hook_payload(deferred=True, size=0),
+                        hook_payload(size=25 * 1024 * 1024 + 1), hook_payload(filename="café ü.png"),
+                        hook_payload(hook_type="post-finish"), stub_user=True)
+    path_id = json.loads(answers[0][2])["ChangeFileInfo"]["ID"]
+    realm, rand, token, name = path_id.split("/")
+    assert (realm, name) == ("7", "cat-1.png") and int(rand, 16) < 256 and len(token) == 24
+    for (status, _, body), code in ((answers[1], 411), (answers[2], 413)):
+        answer = json.loads(body)
+        assert status == 200 and answer["RejectUpload"] is True and answer["HttpResponse"]["StatusCode"] == code
+    assert "25 MiB" in json.loads(json.loads(answers[2][2])["HttpResponse"]["Body"])["message"]
+    # tusd's upload IDs are ASCII: the name is sanitized strictly.
+    assert json.loads(answers[3][2])["ChangeFileInfo"]["ID"].endswith("/caf-.png")
+    assert answers[4][0] == 404
+
+
+# The tusd stand-in and the release's hook, together: Django served by
+# wsgiref, a stand-in user (realm 7) and Attachment rows recorded instead of
+# stored (no database here, nor transactions); tusd with runtusd's flags.
+TOGETHER = """import base64, contextlib, http.client, json, os, socket, subprocess, threading, time, types
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+from django.core.wsgi import get_wsgi_application
+import zerver.tusd
+zerver.tusd.authenticate_user = lambda request: types.SimpleNamespace(realm_id=7)
+created = []
+record = lambda owner, **fields: created.append(fields)
+zerver.tusd.Attachment = types.SimpleNamespace(objects=types.SimpleNamespace(create=record))
+zerver.tusd.transaction = types.SimpleNamespace(atomic=contextlib.nullcontext)
+
+
+class Quiet(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+django = make_server('127.0.0.1', 0, get_wsgi_application(), handler_class=Quiet)
+threading.Thread(target=django.serve_forever, daemon=True).start()
+with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+
+
+def call(method, path, body=b'', **headers):
+    conn = http.client.HTTPConnection('127.0.0.1', port)
+    conn.request(method, path, body, {'Tus-Resumable': '1.0.0', **headers})
+    r = conn.getresponse()
+    return [r.status, dict(r.headers), r.read().decode()]
+
+
+def uploads():
+    for _ in range(200):
+        try:
+            socket.create_connection(('127.0.0.1', port)).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    meta = ('filename ' + base64.b64encode(b'notes.txt').decode() + ','
+            + 'filetype ' + base64.b64encode(b'text/plain').decode())
+    created_answer = call('POST', '/api/v1/tus/', **{'Upload-Length': '5', 'Upload-Metadata': meta,
+                                                      'Authorization': 'Basic eDp5', 'X-Forwarded-Proto': 'https',
+                                                      'X-Forwarded-Host': 'chat.lab.example'})
+    location = created_answer[1]['Location']
+    patch = call('PATCH', location.split('chat.lab.example', 1)[1], b'hello', **{
+        'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream'})
+    too_big = call('POST', '/api/v1/tus/', **{'Upload-Length': str(26 * 1024 * 1024), 'Upload-Metadata': meta})
+    return {'created': created_answer, 'patch': patch, 'too_big': too_big, 'attachments': created}
+
+
+tusd = subprocess.Popen([sys.argv[1], '-base-path=/api/v1/tus/', f'-port={port}', '-host=127.0.0.1', '-behind-proxy',
+                         f'-hooks-http=http://127.0.0.1:{django.server_port}/api/internal/tusd',
+                         '-hooks-http-forward-headers=Cookie,Authorization',
+                         '--hooks-enabled-events=pre-create,pre-finish', '-disable-download',
+                         '--show-startup-logs=false', '-hooks-http-retry=1', f'-upload-dir={sys.argv[2]}'],
+                        stdout=subprocess.DEVNULL)
+try:
+    print(json.dumps(uploads()))
+finally:
+    tusd.terminate()
+    tusd.wait()
+"""
+
+
+def test_tusd_and_the_hook_together(release, tmp_path):
+    tree = release(settings={"LOCAL_UPLOADS_DIR": str(tmp_path / "uploads")})
+    result = tree.run(TOGETHER, os.path.join(HERE, "deps", "tusd", "tusd"), str(tmp_path / "uploads" / "files"))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.splitlines()[-1])
+    status, headers, _ = out["created"]
+    assert status == 201
+    path_id = headers["Location"].split("https://chat.lab.example/api/v1/tus/", 1)[1]
+    assert path_id.startswith("7/") and path_id.endswith("/notes.txt")
+    status, headers, body = out["patch"]
+    assert status == 200 and headers["Content-Type"] == "application/json", (body, result.stderr)
+    assert json.loads(body) == {"url": f"/user_uploads/{path_id}", "filename": "notes.txt"}
+    assert (tmp_path / "uploads" / "files" / path_id).read_bytes() == b"hello"
+    attachment, = out["attachments"]
+    assert attachment["path_id"] == path_id and attachment["size"] == 5 and attachment["realm_id"] == 7
+    assert attachment["content_type"] == "text/plain" and attachment["file_name"] == "notes.txt"
+    status, headers, body = out["too_big"]
+    assert status == 413 and "25 MiB" in json.loads(body)["message"]

@@ -3,8 +3,9 @@
 # (src/scripts/lib/server_control.py) and of the ready file zproject/wsgi.py
 # writes: with [application_server] rolling_restart and a uWSGI master reading
 # the master fifo, a chain reload ("c") and a wait for the ready file; a plain
-# `supervisorctl restart zulip-django` otherwise.  supervisorctl and the uWSGI
-# master are stand-ins; no supervisord or uWSGI runs.
+# `supervisorctl restart zulip-django` otherwise.  The 10.x releases also
+# restart zulip-tus (Zulip 10's tusd), which must exist.  supervisorctl and
+# the uWSGI master are stand-ins; no supervisord or uWSGI runs.
 import importlib.util
 import os
 import sys
@@ -17,17 +18,37 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "src")
 
+# Programs are RUNNING ($FAKE_STATE otherwise); zulip-tus exists when
+# $FAKE_TUS names its state.  As supervisor 4, acting on a program it does not
+# have is an error (exit 1).
 FAKE_SUPERVISORCTL = """#!/bin/sh
 echo "$*" >> "$FAKE_SUPERVISORCTL_LOG"
+state="${FAKE_STATE:-RUNNING}"
 if [ "$1" = status ] && [ -z "$2" ]; then
-  echo "zulip-django                     RUNNING   pid 10, uptime 0:01:00"
-  echo "zulip-tornado                    RUNNING   pid 11, uptime 0:01:00"
-  echo "zulip-workers:zulip_events       RUNNING   pid 12, uptime 0:01:00"
+  echo "zulip-django                     $state   pid 10, uptime 0:01:00"
+  echo "zulip-tornado                    $state   pid 11, uptime 0:01:00"
+  echo "zulip-workers:zulip_events       $state   pid 12, uptime 0:01:00"
+  if [ -n "$FAKE_TUS" ]; then
+    echo "zulip-tus                        $FAKE_TUS   pid 13, uptime 0:01:00"
+  fi
   exit 0
 fi
 if [ "$1" = status ] && [ "$2" = zulip-django ]; then
   exit "${FAKE_DJANGO_STATUS:-0}"
 fi
+case "$1" in
+  start|stop|restart)
+    shift
+    rc=0
+    for name in "$@"; do
+      case " zulip-django zulip-tornado zulip-workers:zulip_events ${FAKE_TUS:+zulip-tus} " in
+        *" $name "*) ;;
+        *) echo "$name: ERROR (no such process)"; rc=1 ;;
+      esac
+    done
+    exit $rc
+    ;;
+esac
 exit 0
 """
 
@@ -91,6 +112,7 @@ def env(tmp_path, monkeypatch):
     state.mkdir()
     sc = load(os.path.join(SRC, "scripts", "lib", "server_control.py"), "server_control_under_test")
     monkeypatch.setattr(sc, "become_zulip", lambda: None)
+    monkeypatch.setattr(sc, "DEPLOY_DIR", release_tree(tmp_path, "9.4"))
     monkeypatch.setattr(sc, "DEPLOYMENTS", str(deployments))
     monkeypatch.setattr(sc, "CONF_PATH", str(tmp_path / "zulip.conf"))
     monkeypatch.setattr(sc, "UWSGI_CONTROL", str(deployments / "uwsgi-control"))
@@ -117,13 +139,28 @@ def env(tmp_path, monkeypatch):
     def calls():
         return log.read_text().splitlines()
 
-    ns.conf, ns.master, ns.restart, ns.calls = conf, master, restart, calls
+    def release(version):
+        monkeypatch.setattr(sc, "DEPLOY_DIR", release_tree(tmp_path, version))
+
+    ns.conf, ns.master, ns.restart, ns.calls, ns.release = conf, master, restart, calls, release
     yield ns
     for m in ns.masters:
         m.close()
 
 
 ROLLING = "[application_server]\nrolling_restart = true\n"
+
+
+def release_tree(tmp_path, version):
+    """A deployment as build.py makes them: runtusd from 10.0 on."""
+    tree = tmp_path / f"zulip-server-{version}"
+    commands = tree / "zerver" / "management" / "commands"
+    if not commands.exists():
+        commands.mkdir(parents=True)
+        (tree / "version.py").write_text(f'ZULIP_VERSION = "{version}"\n')
+        if not version.startswith("9."):
+            (commands / "runtusd.py").write_text("# runtusd\n")
+    return str(tree)
 
 
 def test_rolling_restart_chain_reloads_and_waits_for_ready_file(env):
@@ -268,3 +305,79 @@ def test_wsgi_outside_uwsgi_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("ZULIP_STATE_DIR", str(tmp_path))
     load(os.path.join(SRC, "zproject", "wsgi.py"), "wsgi_under_test")
     assert os.listdir(tmp_path) == []
+
+
+def test_10x_restarts_zulip_tus_with_the_workers(env):
+    env.conf("")
+    env.release("10.0")
+    env.monkeypatch.setenv("FAKE_TUS", "RUNNING")
+    rc, _ = env.restart()
+    assert rc == 0
+    calls = env.calls()
+    assert calls.index("restart zulip-workers:zulip_events") < calls.index("restart zulip-tus") \
+        < calls.index("restart zulip-tornado") < calls.index("restart zulip-django")
+
+
+def test_10x_starts_a_stopped_zulip_tus(env):
+    env.conf("")
+    env.release("10.1")
+    env.monkeypatch.setenv("FAKE_TUS", "FATAL")
+    assert env.restart()[0] == 0
+    assert "start zulip-tus" in env.calls() and "restart zulip-tus" not in env.calls()
+
+
+def test_10x_restart_fails_without_zulip_tus(env, capsys):
+    """Zulip 10's restart-server restarts zulip-tus unconditionally."""
+    env.conf("")
+    env.release("10.0")
+    with pytest.raises(SystemExit) as e:
+        env.restart()
+    assert e.value.code == 1
+    assert "start zulip-tus" in env.calls()
+    assert "zulip-tus: ERROR (no such process)" in capsys.readouterr().err
+    # --less-graceful fails at its stop, before anything else is stopped.
+    with pytest.raises(SystemExit):
+        env.restart("--less-graceful")
+    assert env.calls()[-1] == "stop zulip-workers:zulip_events zulip-tus"
+
+
+def test_10x_less_graceful_stops_zulip_tus_with_the_workers(env):
+    env.conf("")
+    env.release("10.0")
+    env.monkeypatch.setenv("FAKE_TUS", "RUNNING")
+    assert env.restart("--less-graceful")[0] == 0
+    calls = env.calls()
+    assert calls.index("stop zulip-workers:zulip_events zulip-tus") < calls.index("restart zulip-django") \
+        < calls.index("start zulip-workers:zulip_events zulip-tus")
+
+
+def test_10x_restart_of_a_stopped_server_is_a_start(env):
+    """Nothing of Zulip runs: Zulip's restart-server starts what exists."""
+    env.conf("")
+    env.release("10.0")
+    env.monkeypatch.setenv("FAKE_STATE", "STOPPED")
+    assert env.restart()[0] == 0
+    assert not any("zulip-tus" in call for call in env.calls())
+    env.monkeypatch.setenv("FAKE_TUS", "STOPPED")
+    assert env.restart()[0] == 0
+    assert env.calls()[-1] == "start zulip-tus"
+
+
+def test_9_4_leaves_zulip_tus_alone(env):
+    env.conf("")
+    env.monkeypatch.setenv("FAKE_TUS", "RUNNING")
+    assert env.restart()[0] == 0
+    assert env.restart("--less-graceful")[0] == 0
+    assert env.sc.start_main() == 0 and env.sc.stop_main() == 0
+    assert not any("zulip-tus" in call for call in env.calls())
+
+
+def test_start_and_stop_server_handle_zulip_tus_if_it_exists(env):
+    env.release("10.0")
+    assert env.sc.start_main() == 0 and env.sc.stop_main() == 0
+    assert not any("zulip-tus" in call for call in env.calls())
+    env.monkeypatch.setenv("FAKE_TUS", "RUNNING")
+    assert env.sc.start_main() == 0 and env.sc.stop_main() == 0
+    calls = env.calls()
+    assert "start zulip-tus" in calls and "stop zulip-tus" in calls
+    assert calls.index("stop zulip-workers:zulip_events") < calls.index("stop zulip-tus")

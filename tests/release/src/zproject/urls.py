@@ -2,7 +2,11 @@
 # collection tests.  NOT Zulip.  Written from scratch for those tests.
 """The URLs of Zulip's that the double serves (zproject/urls.py): the REST
 API subset the `zulip` client and the collection's tests use, /health,
-uploads, the logged-out pages and the realm creation link."""
+uploads, the logged-out pages and the realm creation link.  The 10.x
+releases add tusd's hook endpoint, api/internal/tusd (Zulip 10's
+zerver/views/tusd.py); 9.x has no zerver/tusd.py, so no such route."""
+import importlib.util
+
 from django.urls import path, re_path
 
 from zerver import views
@@ -23,3 +27,7 @@ urlpatterns = [
     re_path(r"^(?:api/v1|json)/user_uploads$", views.upload_file),
     re_path(r"^user_uploads/(?P<realm_id>\d+)/(?P<filename>.+)$", views.serve_file),
 ]
+if importlib.util.find_spec("zerver.tusd") is not None:
+    from zerver import tusd
+
+    urlpatterns.append(path("api/internal/tusd", tusd.handle_tusd_hook))

@@ -8,6 +8,13 @@ restart-server asks the running uWSGI master for a chain reload (workers are
 replaced one at a time, the master keeps the socket, so nginx never sees it
 closed) and waits for the last new worker to write the ready file; otherwise
 it restarts the zulip-django program.
+
+The 10.x releases (those that ship zerver/management/commands/runtusd.py)
+also handle zulip-tus, Zulip 10's tusd, as Zulip's scripts do:
+restart-server restarts it with the workers whether or not supervisor has
+such a program (so a missing zulip-tus fails the restart, and with
+--less-graceful the stop), but not when nothing of Zulip runs, which is a
+start; start-server and stop-server act on it only if it exists.
 """
 import argparse
 import configparser
@@ -31,6 +38,8 @@ POLL_INTERVAL = 0.1
 TRUE_VALUES = ("1", "y", "t", "true", "yes", "enable", "enabled")
 # Run on the active app server only (zulip-once.conf); restarted like workers.
 ONCE_PROGRAMS = ("zulip_deliver_scheduled_emails", "zulip_deliver_scheduled_messages")
+# Zulip 10's resumable-upload server (`manage.py runtusd`).
+TUS_PROGRAM = "zulip-tus"
 
 
 def become_zulip():
@@ -50,8 +59,8 @@ def supervisorctl(*args, check=True):
     return result
 
 
-def zulip_programs():
-    """Return (workers, tornado, django) supervisor names that exist."""
+def supervisor_status():
+    """{name: state} of every program supervisord has."""
     result = supervisorctl("status", check=False)
     # `status` exits non-zero when some program is not RUNNING; only fail when
     # nothing could be listed at all.
@@ -59,7 +68,12 @@ def zulip_programs():
         sys.stderr.write(result.stdout + result.stderr)
         sys.stderr.write("Cannot talk to supervisord (supervisorctl status failed).\n")
         sys.exit(1)
-    names = [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
+    return {line.split()[0]: (line.split()[1:2] or [""])[0] for line in result.stdout.splitlines() if line.strip()}
+
+
+def zulip_programs():
+    """Return (workers, tornado, django) supervisor names that exist."""
+    names = list(supervisor_status())
     workers = [n for n in names if n.startswith("zulip-workers:") or n in ONCE_PROGRAMS]
     tornado = [n for n in names if n == "zulip-tornado" or n.startswith("zulip-tornado:")]
     django = [n for n in names if n == "zulip-django"]
@@ -157,6 +171,11 @@ def restart_django(graceful=True):
     supervisorctl("restart", "zulip-django")
 
 
+def release_runs_tusd():
+    """The 10.x releases ship runtusd (build.py leaves it out of 9.x)."""
+    return os.path.exists(os.path.join(DEPLOY_DIR, "zerver", "management", "commands", "runtusd.py"))
+
+
 def manage(*args):
     return subprocess.run([os.path.join(DEPLOY_DIR, "manage.py"), *args], cwd=DEPLOY_DIR).returncode
 
@@ -184,24 +203,48 @@ def restart_main():
     if not (workers or tornado or django):
         sys.stderr.write("No zulip-* programs are configured in supervisord.\n")
         return 1
+    # 10.x, as Zulip 10's restart-server: zulip-tus goes with the workers
+    # whether supervisor has it or not, so a missing program fails the
+    # restart (its `start`, or the `stop` of --less-graceful); when nothing of
+    # Zulip runs, the restart is a start, which starts only what exists.
+    states, tus_restart, tus_start = {}, [], []
+    if release_runs_tusd():
+        states = supervisor_status()
+        if any(states.get(name) == "RUNNING" for name in [*workers, *tornado, *django, TUS_PROGRAM]):
+            tus_restart = [TUS_PROGRAM]
+        elif TUS_PROGRAM in states:
+            tus_start = [TUS_PROGRAM]
     if args.less_graceful:  # as Zulip's: every worker stopped now, started at the end
-        if workers:
-            supervisorctl("stop", *workers)
+        if workers or tus_restart:
+            supervisorctl("stop", *workers, *tus_restart)
     else:
         for name in workers:  # one at a time
             supervisorctl("restart", name)
+        for name in tus_restart:  # Zulip's restart_or_start: `start` fails for a program supervisor lacks
+            supervisorctl("restart" if states.get(name) == "RUNNING" else "start", name)
     if any(":" in n for n in tornado):
         supervisorctl("restart", "zulip-tornado:*")
     elif tornado:
         supervisorctl("restart", "zulip-tornado")
     if django:
         restart_django(graceful=not args.less_graceful)
-    if args.less_graceful and workers:
-        supervisorctl("start", *workers)
+    if args.less_graceful:
+        # Those that exist (Zulip's list_supervisor_processes).
+        existing = supervisor_status() if tus_restart else {}
+        started = workers + [name for name in tus_restart if name in existing] + tus_start
+        if started:
+            supervisorctl("start", *started)
+    elif tus_start:
+        supervisorctl("start", *tus_start)
     if not args.skip_client_reloads:
         subprocess.run([os.path.join(DEPLOY_DIR, "scripts", "reload-clients"), "--background"], check=True)
     print(f"Zulip test double restarted from {DEPLOY_DIR}")
     return 0
+
+
+def _tus_if_configured():
+    """zulip-tus for start-server and stop-server: 10.x, and only if it exists."""
+    return [TUS_PROGRAM] if release_runs_tusd() and TUS_PROGRAM in supervisor_status() else []
 
 
 def start_main():
@@ -210,7 +253,7 @@ def start_main():
     if not (workers or tornado or django):
         sys.stderr.write("No zulip-* programs are configured in supervisord.\n")
         return 1
-    for name in django + tornado + workers:
+    for name in django + tornado + workers + _tus_if_configured():
         _tolerant("start", name, "already started")
     print("Zulip test double started")
     return 0
@@ -219,7 +262,7 @@ def start_main():
 def stop_main():
     become_zulip()
     workers, tornado, django = zulip_programs()
-    for name in django + tornado + workers:
+    for name in django + tornado + workers + _tus_if_configured():
         _tolerant("stop", name, "not running")
     print("Zulip test double stopped")
     return 0

@@ -394,7 +394,7 @@ for _kind in ("allow", "deny"):
     _ips(f"zulip_app_frontend_smokescreen_{_kind}_addresses", False)
     _ips(f"zulip_app_frontend_smokescreen_{_kind}_ranges", True)
 
-_EXTERNAL_DEPS = ("golang", "smokescreen-src", "go-camo")
+_EXTERNAL_DEPS = ("golang", "smokescreen-src", "go-camo", "tusd")
 _EXTERNAL_DEP_KEYS = ("version", "sha256", "url", "src", "tarball_prefix", "bin", "mode")
 
 

@@ -32,6 +32,15 @@ for scheme in ("https", "http"):
 """
 
 
+# A resumable upload through the active app server's nginx (Zulip 10+).
+TUS = open(os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "molecule", "resources", "files", "tus_upload.py"),
+           encoding="utf-8").read()
+
+
+def tus_programs():
+    return {name: get_host(name).run("supervisorctl status zulip-tus").stdout for name in APPS}
+
+
 def served_versions():
     return {name: get_host(name).check_output("python3 -c %s %s", SERVED, app_variables(name)["zulip_external_host"])
             for name in APPS}
@@ -79,6 +88,7 @@ def assert_messages_intact(client, sent):
 
 def test_migrations_run_once_on_the_active_app_server_and_every_server_upgrades(client, sent):
     assert set(served_versions().values()) == {"9.4"}
+    assert all("no such process" in status for status in tus_programs().values())
     send(client, sent, "before the cluster upgrade")
     start = {name: len(upgrade_log(name)) for name in APPS}
 
@@ -95,6 +105,15 @@ def test_migrations_run_once_on_the_active_app_server_and_every_server_upgrades(
     assert_messages_intact(client, sent)
     send(client, sent, "after the cluster upgrade")
     assert_messages_intact(client, sent)
+    # 10.0's resumable uploads: its zulip-tus program on every app server,
+    # added by the upgrade, and a file in two parts through nginx and tusd.
+    assert all("RUNNING" in status for status in tus_programs().values()), tus_programs()
+    content = os.urandom(3000) + b"resumable upload"
+    out = json.loads(get_host(active_app()).check_output("python3 -c %s %s %s %s", TUS,
+                                                         app_variables(active_app())["zulip_external_host"],
+                                                         "tus test.bin", content.hex()))
+    assert out["create"] == 201 and out["first"] == [204, str(len(content) // 2)] and out["last"] == 200, out
+    assert out["download"] == [200, hashlib.sha256(content).hexdigest()], out
 
 
 def test_a_failed_migration_leaves_every_app_server_on_its_version(client, sent):

@@ -123,6 +123,21 @@ def playbook(name, *options, **extra):
     return subprocess.run(cmd, capture_output=True, text=True, cwd=PROJECT, env=ENV, check=False)
 
 
+TUS = open(os.path.join(PROJECT, "molecule", "resources", "files", "tus_upload.py"), encoding="utf-8").read()
+
+
+def assert_resumable_upload(host):
+    """Zulip 10's resumable upload: tusd behind nginx takes a file in two parts, Django serves it back."""
+    content = os.urandom(3000) + b"resumable upload"
+    out = json.loads(host.check_output("python3 -c %s %s %s %s", TUS, SITE, "tus test.bin", content.hex()))
+    assert out["create"] == 201 and out["first"] == [204, str(len(content) // 2)] and out["last"] == 200, out
+    assert out["download"] == [200, hashlib.sha256(content).hexdigest()], out
+
+
+def tus_program(host):
+    return host.run("supervisorctl status zulip-tus").stdout
+
+
 def api(host, method, path, data=None):
     args = [SITE, method, path] + ([json.dumps(data)] if data is not None else [])
     out = host.check_output("python3 -c %s " + " ".join(["%s"] * len(args)), API, *args)
@@ -206,6 +221,7 @@ def old_assets():
 
 def test_version_a_serves_and_takes_messages(host, sent, old_assets):
     assert served_version(host) == "9.4"
+    assert "no such process" in tus_program(host)  # 9.4 has no resumable uploads
     old_assets.extend(page_assets(host))
     assert_assets_served(host, old_assets)
     for n in range(3):
@@ -256,6 +272,9 @@ def test_upgrade_to_b_from_tarball_crosses_the_squash_migrates_and_keeps_message
     assert_assets_served(host, new_assets + old_assets)
     # The secret 10.x adds (its generate_secrets.py), next to the old ones.
     assert "double_10x_key" in host.file("/etc/zulip/zulip-secrets.conf").content_string
+    # The program 10.x adds (zulip-tus), which its restart-server restarts.
+    assert "RUNNING" in tus_program(host)
+    assert_resumable_upload(host)
     # Browsers are told to reload (reload-clients, in the background, after
     # the post-deploy hooks): Tornado logs the request.
     deadline = time.monotonic() + 30
@@ -292,6 +311,7 @@ def test_forced_rollback_runs_the_old_code_and_a_rollback_returns(host, sent):
     assert_ok(playbook("rollback", zulip_upgrade_force=True))
 
     assert served_version(host) == "9.4"
+    assert "no such process" in tus_program(host)  # gone with the release that ran it
     assert (link(host, "current"), link(host, "last")) == (last, current)
     assert_messages_intact(host, sent)
     assert f"rollback on {NAME}: 10.0 ({current}) -> 9.4 ({last}): done" in host.file(LOG).content_string
@@ -299,6 +319,7 @@ def test_forced_rollback_runs_the_old_code_and_a_rollback_returns(host, sent):
     # Back: 10.0 knows the schema, so no force is needed.
     assert_ok(playbook("rollback"))
     assert served_version(host) == "10.0"
+    assert "RUNNING" in tus_program(host)
     assert (link(host, "current"), link(host, "last")) == (current, last)
     assert_messages_intact(host, sent)
 

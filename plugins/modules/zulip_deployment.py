@@ -151,14 +151,6 @@ sha256:
   returned: state is unpacked
   type: str
   sample: 5e8a1d...
-commands:
-  description:
-    - The Django management commands the release ships (C(zerver/management/commands/*.py)), sorted, for what differs
-      between releases (e.g. C(runtusd), from Zulip 10.0, which its C(zulip-tus) program runs).
-  returned: state is unpacked
-  type: list
-  elements: str
-  sample: [create_realm, process_queue, runtornado, runtusd]
 venv:
   description: Whether the deployment has its virtualenv (C(zulip-current-venv), made by the release's
     C(scripts/lib/create-production-venv)).
@@ -333,22 +325,6 @@ def tarball_version(tar, entries):
     return None
 
 
-COMMANDS_DIR = "zerver/management/commands"
-
-
-def command_names(paths):
-    """The management commands among a release's relative paths."""
-    return sorted({os.path.basename(p)[:-3] for p in paths
-                   if os.path.dirname(p) == COMMANDS_DIR and p.endswith(".py") and not os.path.basename(p).startswith("_")})
-
-
-def deployment_commands(path):
-    try:
-        return command_names(os.path.join(COMMANDS_DIR, name) for name in os.listdir(os.path.join(path, COMMANDS_DIR)))
-    except OSError:
-        return []
-
-
 def extract(tar, top, entries, destination):
     """Extract entries into destination, without the top-level directory."""
     members = []
@@ -400,7 +376,7 @@ def state_unpacked(module):
         except OSError:
             pass
         return {"changed": False, "path": existing, "version": version, "sha256": sha256,
-                "commands": deployment_commands(existing), "venv": os.path.lexists(os.path.join(existing, VENV_LINK))}
+                "venv": os.path.lexists(os.path.join(existing, VENV_LINK))}
 
     try:
         tar = tarfile.open(archive, "r:*")
@@ -409,11 +385,9 @@ def state_unpacked(module):
     with tar:
         top, entries = check_members(tar, archive)
         version = tarball_version(tar, entries)
-        commands = command_names(relative for member, relative in entries if member.isfile())
         if module.check_mode:
             path = free_deployment_path(deployments_dir, datetime.datetime.now())
-            return {"changed": True, "path": path, "version": version, "sha256": sha256, "commands": commands,
-                    "venv": False}
+            return {"changed": True, "path": path, "version": version, "sha256": sha256, "venv": False}
 
         if not os.path.isdir(deployments_dir):
             os.makedirs(deployments_dir, mode=0o755)
@@ -443,7 +417,7 @@ def state_unpacked(module):
             raise
 
     replace_symlink(os.path.join(deployments_dir, "next"), path, uid, gid)
-    return {"changed": True, "path": path, "version": version, "sha256": sha256, "commands": commands, "venv": False}
+    return {"changed": True, "path": path, "version": version, "sha256": sha256, "venv": False}
 
 
 def resolve_deployment(params):

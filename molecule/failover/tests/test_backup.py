@@ -152,6 +152,8 @@ def test_destroyed_database_hosts_are_restored_onto_fresh_ones_with_every_acknow
     # (zulip_restore_files_from), as a move to a server of another name does.
     other = lab_common.get_host(APPS[1])
     other.check_output("systemctl disable --now zulip-backup-files.timer && rm /etc/zulip-backups/initialized")
+    refused = other.run("/usr/local/sbin/zulip-backup-files")
+    assert refused.rc == 3 and "run playbooks/restore.yml first" in refused.stderr, refused.stderr
     rc, out = playbook("restore", "-e", f"zulip_restore_confirm={DB_HOSTS[0]}", "-e", f"zulip_restore_files_from={APPS[0]}",
                        *running())
     assert rc == 0, out[-4000:]

@@ -213,20 +213,37 @@ def test_restoring_files_moves_the_current_ones_aside(tmp_path, bin_dir, monkeyp
     assert list((tmp_path / "staging").iterdir()) == []  # its private staging directory is gone
 
 
-def test_backing_up_files_skips_missing_paths_and_applies_the_retention(tmp_path, bin_dir):
+def backup_files_script(tmp_path, bin_dir, marker):
+    """zulip-backup-files with its files under tmp_path, restic a stub; marker: what /etc/zulip-backups/initialized holds."""
     env_file = tmp_path / "restic.env"
-    env_file.write_text("ZULIP_BACKUP_HOST=app\nZULIP_BACKUP_KEEP_DAILY=3\nZULIP_BACKUP_KEEP_WEEKLY=2\n")
+    env_file.write_text("RESTIC_REPOSITORY=s3:https://s3/b/zulip-files/app\nRESTIC_PASSWORD=x\n"
+                        "ZULIP_BACKUP_HOST=app\nZULIP_BACKUP_KEEP_DAILY=3\nZULIP_BACKUP_KEEP_WEEKLY=2\n")
     paths = tmp_path / "paths"
     paths.write_text(f"{tmp_path}\n/nonexistent/uploads\n")
+    if marker is not None:
+        (tmp_path / "initialized").write_text(marker + "\n")
     script = (FILES / "zulip-backup-files").read_text()
-    script = script.replace("/etc/zulip-backups/restic.env", str(env_file)).replace("/etc/zulip-backups/paths", str(paths))
+    for path, there in (("/etc/zulip-backups/restic.env", env_file), ("/etc/zulip-backups/paths", paths),
+                        ("/etc/zulip-backups/initialized", tmp_path / "initialized")):
+        script = script.replace(path, str(there))
     (tmp_path / "backup-files").write_text(script)
     stub(bin_dir, "zulip-restic", '''\
         echo "$@" >> "$STUB_LOG"
         [ "$1" = snapshots ] && echo '[{"short_id": "eeee", "time": "2026-12-07T03:00:00Z"}]'
         exit 0
         ''')
-    done = subprocess.run(["bash", str(tmp_path / "backup-files")], capture_output=True, text=True, check=False)
+    return subprocess.run(["bash", str(tmp_path / "backup-files")], capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("marker", [None, "s3:https://s3/b/zulip-files/other"])
+def test_a_host_that_took_over_a_repository_backs_up_nothing_before_its_restore(tmp_path, bin_dir, marker):
+    done = backup_files_script(tmp_path, bin_dir, marker)
+    assert done.returncode == 3 and "run playbooks/restore.yml first" in done.stderr, done
+    assert calls(tmp_path) == []
+
+
+def test_backing_up_files_skips_missing_paths_and_applies_the_retention(tmp_path, bin_dir):
+    done = backup_files_script(tmp_path, bin_dir, "s3:https://s3/b/zulip-files/app")
     assert done.returncode == 0, done.stderr
     assert calls(tmp_path)[:3] == [
         "unlock --quiet",

@@ -164,23 +164,6 @@ def test_unpack_creates_deployments_dir(run, tmp_path):
     assert os.path.isdir(result["path"])
 
 
-def test_unpack_reports_the_release_management_commands(run, tmp_path):
-    """What the roles configure by (runtusd: Zulip 10's zulip-tus program), unpacked, found again, previewed."""
-    commands = [("TOP/zerver/management/commands/__init__.py", "file", ""),
-                ("TOP/zerver/management/commands/runtusd.py", "file", "x = 1\n"),
-                ("TOP/zerver/management/commands/process_queue.py", "file", "x = 1\n"),
-                ("TOP/zerver/management/commands/README.md", "file", "not a command\n"),
-                ("TOP/zerver/lib/runtornado.py", "file", "not a command either\n")]
-    archive = release(tmp_path, extra=commands)
-    args = {"state": "unpacked", "archive": archive, "deployments_dir": str(deployments(tmp_path))}
-    previewed = run(args, check_mode=True)
-    unpacked = run(args)
-    found = run(args)
-    assert previewed["commands"] == unpacked["commands"] == found["commands"] == ["process_queue", "runtusd"]
-    assert found["changed"] is False
-    assert run({**args, "archive": release(tmp_path, version="9.8")})["commands"] == []
-
-
 def test_unpack_check_mode(run, tmp_path):
     ddir = deployments(tmp_path)
     archive = release(tmp_path)

@@ -290,6 +290,7 @@ def test_install_with_the_release_the_upgrade_replaced_is_refused(host):
     assert_failed(result, "zulip_release=", "does not know the database's schema", "zerver - 0004_message_edit_history")
     assert link(host, "current") == current
     assert served_version(host) == "10.0"
+    assert "RUNNING" in tus_program(host)  # the refused 9.4 changed no program of the running 10.0
 
 
 def test_same_release_again_changes_nothing(host):

@@ -10,15 +10,16 @@ import lab_helpers as lab
 
 # Regular files and links of /etc, the deployments, the collection's records
 # and the database's own settings, with their checksums and modes; and when the
-# services last started (a restart would show).
+# services last started (a restart would show). Python's bytecode caches are
+# left out: the cluster's cron jobs write them whenever a command first runs.
 SNAPSHOT = r"""
 set -e
 for d in /etc /home/zulip/deployments /var/lib/zulip-server /var/lib/postgresql; do
   [ -d "$d" ] || continue
-  find "$d" -xdev \( -path '/var/lib/postgresql/*/main/*' -a ! -name 'postgresql.auto.conf' -a ! -name 'standby.signal' \) -prune \
+  find "$d" -xdev -name __pycache__ -prune -o \( -path '/var/lib/postgresql/*/main/*' -a ! -name 'postgresql.auto.conf' -a ! -name 'standby.signal' \) -prune \
     -o \( -type f -o -type l \) -printf '%p %m %u %l\n' | sort
 done
-find /etc /home/zulip/deployments /var/lib/zulip-server -xdev -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum
+find /etc /home/zulip/deployments /var/lib/zulip-server -xdev -name __pycache__ -prune -o -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum
 for unit in postgresql@15-main nginx supervisor memcached redis-server rabbitmq-server cron; do
   systemctl show -p ActiveEnterTimestampMonotonic --value "$unit" 2>/dev/null | sed "s/^/$unit /"
 done

@@ -13,7 +13,9 @@
       downloads by sha256 (zulip::external_dep), under Zulip's versions:
       go<GO>.linux-{amd64,arm64}.tar.gz, smokescreen-<commit>.tar.gz,
       go-camo-<version>.go<GO>.linux-{amd64,arm64}.tar.gz,
-      tusd_linux_{amd64,arm64}.tar.gz (+ SHA256SUMS)
+      tusd_linux_{amd64,arm64}.tar.gz,
+      node-v<version>-linux-{x64,arm64}.tar.xz for each Node.js version a
+      release pins in its scripts/lib/install-node (+ SHA256SUMS)
 
 Skips all work when dist/.stamp matches the hash of the inputs.  The Python
 requirements (src/requirements/prod.txt, pinned with hashes) are downloaded
@@ -24,6 +26,7 @@ wheelhouse/; later builds are offline.
 import gzip
 import hashlib
 import io
+import lzma
 import os
 import shutil
 import subprocess
@@ -51,6 +54,17 @@ GO_CAMO_VERSION, GO_CAMO_GOVERSION = "2.7.1", "1252"
 # tusd's release tarballs carry no version in their names (tusd_linux_<arch>);
 # Zulip's Puppet pins 2.8.0, which the stand-in (deps/tusd/tusd) reports.
 TUSD_VERSION = "2.8.0"
+# Node.js, as each release's scripts/lib/install-node pins it (Zulip 9.x:
+# 20.12.2); the stand-in archives (from deps/node/) are built first so that
+# install-node carries their sha256, as Zulip's carries nodejs.org's.
+NODE_ARCHES = {"x86_64": "x64", "aarch64": "arm64"}  # uname -m -> Node's name
+NODE_SHA256 = {}  # version -> {Node arch: sha256}, filled by build_node()
+
+
+def node_version(release):
+    return "20.12.2" if int(release.split(".")[0]) < 10 else "22.14.0"
+
+
 STAMP = os.path.join(DIST, ".stamp")
 MTIME = 1704067200  # 2024-01-01T00:00:00Z, for reproducible tarballs
 
@@ -102,6 +116,8 @@ def outputs():
     paths += [os.path.join(DIST, "SHA256SUMS"), os.path.join(DIST, "zulip.git", "HEAD")]
     paths += [os.path.join(DIST, name, f"zulip-server-{release[0]}.tar.gz") for name, release, _ in VARIANTS]
     paths += [os.path.join(DIST, "deps", "SHA256SUMS")]
+    paths += [os.path.join(DIST, "deps", f"node-v{node_version(v)}-linux-{arch}.tar.xz")
+              for v, *_ in RELEASES for arch in NODE_ARCHES.values()]
     return paths
 
 
@@ -160,6 +176,14 @@ def stage(version, feature_level, migrations, dest, wheels, overlay=None):
     missing = [m for m in migrations if not os.path.exists(os.path.join(mig_dir, m + ".py"))]
     if missing:
         raise SystemExit(f"build: migrations not found: {missing}")
+    install_node = os.path.join(dest, "scripts", "lib", "install-node")
+    with open(install_node) as f:
+        text = f.read()
+    sums = NODE_SHA256[node_version(version)]
+    text = (text.replace("@NODE_VERSION@", node_version(version))
+            .replace("@NODE_SHA256_X64@", sums["x64"]).replace("@NODE_SHA256_ARM64@", sums["arm64"]))
+    with open(install_node, "w") as f:
+        f.write(text)
     os.makedirs(os.path.join(dest, "wheelhouse"))
     for wheel in wheels:
         shutil.copy2(wheel, os.path.join(dest, "wheelhouse"))
@@ -183,15 +207,21 @@ def stage(version, feature_level, migrations, dest, wheels, overlay=None):
         )
 
 
-def make_tarball(tree, top, out_path):
-    """Deterministic .tar.gz: sorted entries, fixed mtime, root:root, normal modes."""
+def make_tarball(tree, top, out_path, xz=False):
+    """Deterministic .tar.gz (.tar.xz with xz): sorted entries, fixed mtime,
+    root:root, normal modes; symbolic links kept as links."""
     def add(tar, path, arcname):
         st = os.lstat(path)
         info = tarfile.TarInfo(arcname)
         info.mtime = MTIME
         info.uid = info.gid = 0
         info.uname = info.gname = "root"
-        if os.path.isdir(path):
+        if os.path.islink(path):
+            info.type = tarfile.SYMTYPE
+            info.linkname = os.readlink(path)
+            info.mode = 0o777
+            tar.addfile(info)
+        elif os.path.isdir(path):
             info.type = tarfile.DIRTYPE
             info.mode = 0o755
             tar.addfile(info)
@@ -210,8 +240,11 @@ def make_tarball(tree, top, out_path):
         add(tar, tree, top)
     tmp = out_path + ".tmp"
     with open(tmp, "wb") as raw:
-        with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=1) as gz:
-            gz.write(buf.getvalue())
+        if xz:
+            raw.write(lzma.compress(buf.getvalue(), format=lzma.FORMAT_XZ, preset=6))
+        else:
+            with gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=1) as gz:
+                gz.write(buf.getvalue())
     os.replace(tmp, out_path)
 
 
@@ -240,11 +273,44 @@ def write_sums(paths, sums_path):
                 f.write(f"{hashlib.sha256(t.read()).hexdigest()}  {os.path.basename(path)}\n")
 
 
-def build_deps(work):
-    """The external dependencies' stand-in artifacts, laid out as Zulip downloads them."""
+def build_node(work):
+    """node-v<version>-linux-<arch>.tar.xz for each pinned Node.js version,
+    laid out as nodejs.org's (bin/ links into lib/node_modules/, relative);
+    records their sha256 for stage().  Returns the paths."""
     out_dir = os.path.join(DIST, "deps")
     os.makedirs(out_dir, exist_ok=True)
     outs = []
+    for version in sorted({node_version(v) for v, *_ in RELEASES + [BROKEN]}):
+        tree = os.path.join(work, "deps", f"node-{version}")
+        for d in ("bin", "lib/node_modules/corepack/dist", "lib/node_modules/npm/bin"):
+            os.makedirs(os.path.join(tree, d))
+        with open(os.path.join(DEPS, "node", "node")) as f:
+            text = f.read().replace("@NODE_VERSION@", version)
+        with open(os.path.join(tree, "bin", "node"), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(tree, "bin", "node"), 0o755)
+        for src, dest in [("corepack.js", "corepack/dist/corepack.js"), ("refuse.js", "corepack/dist/pnpm.js"),
+                          ("refuse.js", "npm/bin/npm-cli.js"), ("refuse.js", "npm/bin/npx-cli.js")]:
+            shutil.copy2(os.path.join(DEPS, "node", src), os.path.join(tree, "lib", "node_modules", dest))
+        for name, target in [("corepack", "corepack/dist/corepack.js"), ("npm", "npm/bin/npm-cli.js"),
+                             ("npx", "npm/bin/npx-cli.js")]:
+            os.symlink(f"../lib/node_modules/{target}", os.path.join(tree, "bin", name))
+        NODE_SHA256[version] = {}
+        for arch in NODE_ARCHES.values():
+            top = f"node-v{version}-linux-{arch}"
+            outs.append(os.path.join(out_dir, f"{top}.tar.xz"))
+            make_tarball(tree, top, outs[-1], xz=True)
+            with open(outs[-1], "rb") as f:
+                NODE_SHA256[version][arch] = hashlib.sha256(f.read()).hexdigest()
+    return outs
+
+
+def build_deps(work, outs):
+    """The external dependencies' stand-in artifacts, laid out as Zulip
+    downloads them, and SHA256SUMS of those and of outs (Node.js)."""
+    out_dir = os.path.join(DIST, "deps")
+    os.makedirs(out_dir, exist_ok=True)
+    outs = list(outs)
     go_tree = os.path.join(work, "deps", "go")
     os.makedirs(os.path.join(go_tree, "bin"))
     shutil.copy2(os.path.join(DEPS, "golang", "go"), os.path.join(go_tree, "bin", "go"))
@@ -322,6 +388,7 @@ def main():
     if os.path.exists(STAMP):
         os.unlink(STAMP)
     with tempfile.TemporaryDirectory(prefix="zulip-double-build.") as work, ThreadPoolExecutor(4) as pool:
+        node = build_node(work)  # first: stage() writes their sha256 into install-node
         # Threads: compression and the asset builds (subprocesses) release the GIL.
         git = pool.submit(build_git, work, wheels)
         tarballs = [pool.submit(build_tarball, v, fl, m, DIST, work, wheels) for v, fl, m, _ in RELEASES]
@@ -331,7 +398,7 @@ def main():
         for name, tarball in variants:
             write_sums([tarball.result()], os.path.join(DIST, name, "SHA256SUMS"))
         git.result()
-        build_deps(work)
+        build_deps(work, node)
     with open(STAMP, "w") as f:
         f.write(digest + "\n")
     return 0

@@ -200,3 +200,68 @@ def test_tusd_stand_in_archives():
             assert [m.name for m in files] == [f"tusd_linux_{goarch}/tusd"]
             assert files[0].mode == 0o755 and files[0].mtime == 1704067200 and files[0].uid == 0
             assert 'VERSION = "2.8.0"' in read(tar, files[0].name)
+
+
+NODE = {"9.4": "20.12.2", "10.0": "22.14.0", "10.1": "22.14.0", "10.2": "22.14.0"}
+
+
+def deps_sums():
+    with open(os.path.join(DIST, "deps", "SHA256SUMS")) as f:
+        return {name: digest for digest, name in (line.split() for line in f if line.strip())}
+
+
+def check_install_node(text, version):
+    """The pinned version and per-architecture sha256, in the shape deploy
+    tooling parses, match the Node.js archives of dist/deps."""
+    node = NODE[version]
+    assert re.search(r"^version=(\S+)$", text, re.M).group(1) == node
+    for uname, arch in (("x86_64", "x64"), ("aarch64", "arm64")):
+        arm = re.search(rf'^    {uname}\)\n        tarball="node-v\$version-linux-{arch}\.tar\.xz"\n'
+                        r"        sha256=([0-9a-f]{64})\n        ;;$", text, re.M)
+        assert arm, (version, uname)
+        assert arm.group(1) == deps_sums()[f"node-v{node}-linux-{arch}.tar.xz"]
+
+
+@pytest.mark.parametrize("version, variant", [("9.4", None), ("10.0", None), ("10.1", None), ("10.2", "broken"),
+                                              ("10.2", "unstartable"), ("10.2", "unhealthy")])
+def test_releases_pin_node_and_ship_katex(version, variant):
+    top = f"zulip-server-{version}"
+    with open_tarball(version, variant=variant) as tar:
+        assert tar.getmember(f"{top}/scripts/lib/install-node").mode == 0o755
+        check_install_node(read(tar, f"{top}/scripts/lib/install-node"), version)
+        names = set(tar.getnames())
+        for name in ("katex_server.js", "katex-cli.js"):  # unhashed, as webpack's server bundles
+            assert f"{top}/prod-static/serve/webpack-bundles/{name}" in names
+        assert f"{top}/zerver/lib/tex.py" in names
+    if variant is None:
+        check_install_node(git("show", f"{version}:scripts/lib/install-node"), version)
+        files = git("ls-tree", "-r", "--name-only", version).split()
+        assert "web/server/katex_server.py" in files and "zerver/lib/tex.py" in files
+
+
+def test_node_archives():
+    """As nodejs.org's: node-v<version>-linux-<arch>/, bin/ links (relative)
+    into lib/node_modules/; in SHA256SUMS."""
+    import hashlib
+
+    sums = deps_sums()
+    for version in ("20.12.2", "22.14.0"):
+        for arch in ("x64", "arm64"):
+            name = f"node-v{version}-linux-{arch}.tar.xz"
+            path = os.path.join(DIST, "deps", name)
+            with open(path, "rb") as f:
+                assert hashlib.sha256(f.read()).hexdigest() == sums[name]
+            top = f"node-v{version}-linux-{arch}"
+            with tarfile.open(path, "r:xz") as tar:
+                members = {m.name: m for m in tar.getmembers()}
+                assert all(n == top or n.startswith(top + "/") for n in members)
+                node = members[f"{top}/bin/node"]
+                assert node.isfile() and node.mode == 0o755 and node.uid == 0
+                assert f'VERSION = "{version}"' in read(tar, node.name)
+                links = {n[len(top) + 1:]: m.linkname for n, m in members.items() if m.issym()}
+                assert links == {"bin/corepack": "../lib/node_modules/corepack/dist/corepack.js",
+                                 "bin/npm": "../lib/node_modules/npm/bin/npm-cli.js",
+                                 "bin/npx": "../lib/node_modules/npm/bin/npx-cli.js"}
+                for target in ("corepack/dist/corepack.js", "corepack/dist/pnpm.js", "npm/bin/npm-cli.js",
+                               "npm/bin/npx-cli.js"):
+                    assert members[f"{top}/lib/node_modules/{target}"].isfile()

@@ -36,7 +36,7 @@ def release(tmp_path_factory):
     """An unpacked release with its config files beside it; run(code)
     runs Python in it with Django set up (as root: manage.py's own root
     check is bypassed by calling Django directly)."""
-    def unpack(version="10.1", settings=None, secrets=SECRETS, conf=""):
+    def unpack(version="10.1", settings=None, secrets=SECRETS, conf="", extra_env=None):
         tmp_path = tmp_path_factory.mktemp("release")
         with tarfile.open(os.path.join(DIST, f"zulip-server-{version}.tar.gz")) as tar:
             tar.extractall(tmp_path, filter="data")
@@ -51,7 +51,8 @@ def release(tmp_path_factory):
         (tmp_path / "stubs").mkdir()
         (tmp_path / "stubs" / "pylibmc.py").write_text("class NotFound(Exception):\n    pass\n\n\nclass Client:\n    def __init__(self, *a, **k):\n        pass\n")
         env = dict(os.environ, PYTHONPATH=str(tmp_path / "stubs"), ZULIP_SECRETS_CONF=str(tmp_path / "zulip-secrets.conf"),
-                   ZULIP_CONF=str(tmp_path / "zulip.conf"), DJANGO_SETTINGS_MODULE="zproject.settings")
+                   ZULIP_CONF=str(tmp_path / "zulip.conf"), DJANGO_SETTINGS_MODULE="zproject.settings",
+                   **(extra_env or {}))
 
         def run(code, *argv):
             prelude = "import sys; sys.path.insert(0, '.'); import django; django.setup()\n"
@@ -65,7 +66,8 @@ def release(tmp_path_factory):
         def script(path, *argv):
             return subprocess.run([sys.executable, path, *argv], cwd=tree, env=env, capture_output=True, text=True)
 
-        return types.SimpleNamespace(run=run, manage=manage, script=script, secrets=tmp_path / "zulip-secrets.conf")
+        return types.SimpleNamespace(run=run, manage=manage, script=script, secrets=tmp_path / "zulip-secrets.conf",
+                                     tree=tree)
 
     return unpack
 

@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "src")
 
 # Programs are RUNNING ($FAKE_STATE otherwise); zulip-tus exists when
-# $FAKE_TUS names its state.  As supervisor 4, acting on a program it does not
+# $FAKE_TUS names its state, zulip-katex when $FAKE_KATEX does.  As supervisor 4, acting on a program it does not
 # have is an error (exit 1).
 FAKE_SUPERVISORCTL = """#!/bin/sh
 echo "$*" >> "$FAKE_SUPERVISORCTL_LOG"
@@ -31,6 +31,9 @@ if [ "$1" = status ] && [ -z "$2" ]; then
   if [ -n "$FAKE_TUS" ]; then
     echo "zulip-tus                        $FAKE_TUS   pid 13, uptime 0:01:00"
   fi
+  if [ -n "$FAKE_KATEX" ]; then
+    echo "zulip-katex                      $FAKE_KATEX   pid 14, uptime 0:01:00"
+  fi
   exit 0
 fi
 if [ "$1" = status ] && [ "$2" = zulip-django ]; then
@@ -41,7 +44,7 @@ case "$1" in
     shift
     rc=0
     for name in "$@"; do
-      case " zulip-django zulip-tornado zulip-workers:zulip_events ${FAKE_TUS:+zulip-tus} " in
+      case " zulip-django zulip-tornado zulip-workers:zulip_events ${FAKE_TUS:+zulip-tus} ${FAKE_KATEX:+zulip-katex} " in
         *" $name "*) ;;
         *) echo "$name: ERROR (no such process)"; rc=1 ;;
       esac
@@ -381,3 +384,41 @@ def test_start_and_stop_server_handle_zulip_tus_if_it_exists(env):
     calls = env.calls()
     assert "start zulip-tus" in calls and "stop zulip-tus" in calls
     assert calls.index("stop zulip-workers:zulip_events") < calls.index("stop zulip-tus")
+
+
+@pytest.mark.parametrize("version", ["9.4", "10.0"])
+def test_restarts_zulip_katex_after_the_workers(env, version):
+    """Zulip >= 9.0: the optional KaTeX service, before Tornado and Django."""
+    env.conf("")
+    env.release(version)
+    env.monkeypatch.setenv("FAKE_TUS", "RUNNING")
+    env.monkeypatch.setenv("FAKE_KATEX", "RUNNING")
+    assert env.restart()[0] == 0
+    calls = env.calls()
+    assert calls.index("restart zulip-workers:zulip_events") < calls.index("restart zulip-katex") \
+        < calls.index("restart zulip-tornado") < calls.index("restart zulip-django")
+    env.monkeypatch.setenv("FAKE_KATEX", "FATAL")
+    assert env.restart()[0] == 0
+    assert env.calls()[len(calls):].count("start zulip-katex") == 1
+
+
+def test_zulip_katex_is_optional(env):
+    """katex_server = false: no zulip-katex program, nothing fails."""
+    env.conf("")
+    env.release("10.1")
+    env.monkeypatch.setenv("FAKE_TUS", "RUNNING")
+    assert env.restart()[0] == 0
+    assert env.restart("--less-graceful")[0] == 0
+    assert env.sc.start_main() == 0 and env.sc.stop_main() == 0
+    assert not any("zulip-katex" in call for call in env.calls())
+
+
+def test_less_graceful_and_start_stop_handle_zulip_katex(env):
+    env.conf("")
+    env.monkeypatch.setenv("FAKE_KATEX", "RUNNING")
+    assert env.restart("--less-graceful")[0] == 0
+    calls = env.calls()
+    assert calls.index("stop zulip-workers:zulip_events zulip-katex") < calls.index("restart zulip-django") \
+        < calls.index("start zulip-workers:zulip_events zulip-katex")
+    assert env.sc.start_main() == 0 and env.sc.stop_main() == 0
+    assert "start zulip-katex" in env.calls() and "stop zulip-katex" in env.calls()

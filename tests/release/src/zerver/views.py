@@ -25,6 +25,7 @@ from django.http import HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 
 import version
 from zerver import services
+from zerver.lib.tex import render_tex
 from zerver.lib.upload import UploadError, get_upload_backend
 from zerver.models import HAS_EDIT_HISTORY, Attachment, Message, Realm, RealmCreationKey, Stream, UserProfile
 
@@ -341,10 +342,21 @@ def camo_url(url):
     return urllib.parse.urljoin(settings.CAMO_URI, f"{digest}/{url.encode().hex()}")
 
 
+def render_text(content):
+    """Escaped text, with inline math `$$...$$` rendered by KaTeX
+    (zerver/lib/tex.py), or kept as written in a tex-error span when it
+    cannot be (as Zulip's markdown Tex pattern)."""
+    parts = re.split(r"(\$\$[^$\n]+\$\$)", content)
+    for i in range(1, len(parts), 2):
+        parts[i] = render_tex(parts[i][2:-2]) or f'<span class="tex-error">{html.escape(parts[i])}</span>'
+    parts[::2] = [html.escape(text) for text in parts[::2]]
+    return "".join(parts)
+
+
 def render(content):
-    """The message's HTML: inline images (through Camo) for links to images,
-    and the previews embed_links found for its links."""
-    out = f"<p>{html.escape(content)}</p>"
+    """The message's HTML: math, inline images (through Camo) for links to
+    images, and the previews embed_links found for its links."""
+    out = f"<p>{render_text(content)}</p>"
     for url in re.findall(r"https?://[^\s<>\"']+", content)[:5]:
         if re.search(r"\.(png|jpe?g|gif|webp)$", urllib.parse.urlsplit(url).path, re.IGNORECASE):
             out += (f'<div class="message_inline_image"><a href="{html.escape(url)}">'

@@ -101,6 +101,11 @@ STATIC_ROOT = "/home/zulip/prod-static"
 STATIC_URL = STATIC_URL or ROOT_DOMAIN_URI + "/static/"
 WEBPACK_STATS_FILE = os.path.join(DEPLOY_ROOT, "webpack-stats-production.json")
 
+# Math (zerver/lib/tex.py): Zulip >= 9.0 renders it with the zulip-katex
+# service (on by default); without it, with node and katex-cli.js per message.
+KATEX_SERVER = get_config("application_server", "katex_server", True)
+KATEX_SERVER_PORT = get_config("application_server", "katex_server_port", "9700")
+
 LOCAL_FILES_DIR = os.path.join(LOCAL_UPLOADS_DIR, "files") if LOCAL_UPLOADS_DIR is not None else None
 LOCAL_AVATARS_DIR = os.path.join(LOCAL_UPLOADS_DIR, "avatars") if LOCAL_UPLOADS_DIR is not None else None
 S3_KEY = get_secret("s3_key")

@@ -15,6 +15,12 @@ restart-server restarts it with the workers whether or not supervisor has
 such a program (so a missing zulip-tus fails the restart, and with
 --less-graceful the stop), but not when nothing of Zulip runs, which is a
 start; start-server and stop-server act on it only if it exists.
+
+zulip-katex (Zulip >= 9.0's KaTeX service, all releases) is optional, as in
+Zulip's scripts (list_supervisor_processes): when supervisor has it,
+restart-server restarts it (or starts it, when not running) after the queue
+workers, before Tornado and Django, and start-server and stop-server act on
+it; when it has not, it is skipped silently.
 """
 import argparse
 import configparser
@@ -40,6 +46,8 @@ TRUE_VALUES = ("1", "y", "t", "true", "yes", "enable", "enabled")
 ONCE_PROGRAMS = ("zulip_deliver_scheduled_emails", "zulip_deliver_scheduled_messages")
 # Zulip 10's resumable-upload server (`manage.py runtusd`).
 TUS_PROGRAM = "zulip-tus"
+# Zulip >= 9.0's KaTeX server, present unless [application_server] katex_server is false.
+KATEX_PROGRAM = "zulip-katex"
 
 
 def become_zulip():
@@ -207,19 +215,22 @@ def restart_main():
     # whether supervisor has it or not, so a missing program fails the
     # restart (its `start`, or the `stop` of --less-graceful); when nothing of
     # Zulip runs, the restart is a start, which starts only what exists.
-    states, tus_restart, tus_start = {}, [], []
+    states, tus_restart, tus_start = supervisor_status(), [], []
+    katex = [KATEX_PROGRAM] if KATEX_PROGRAM in states else []  # optional: only if it exists
     if release_runs_tusd():
-        states = supervisor_status()
         if any(states.get(name) == "RUNNING" for name in [*workers, *tornado, *django, TUS_PROGRAM]):
             tus_restart = [TUS_PROGRAM]
         elif TUS_PROGRAM in states:
             tus_start = [TUS_PROGRAM]
     if args.less_graceful:  # as Zulip's: every worker stopped now, started at the end
-        if workers or tus_restart:
-            supervisorctl("stop", *workers, *tus_restart)
+        katex_running = [name for name in katex if states[name] == "RUNNING"]
+        if workers or katex_running or tus_restart:
+            supervisorctl("stop", *workers, *katex_running, *tus_restart)
     else:
         for name in workers:  # one at a time
             supervisorctl("restart", name)
+        for name in katex:  # Zulip's restart_or_start
+            supervisorctl("restart" if states[name] == "RUNNING" else "start", name)
         for name in tus_restart:  # Zulip's restart_or_start: `start` fails for a program supervisor lacks
             supervisorctl("restart" if states.get(name) == "RUNNING" else "start", name)
     if any(":" in n for n in tornado):
@@ -231,7 +242,7 @@ def restart_main():
     if args.less_graceful:
         # Those that exist (Zulip's list_supervisor_processes).
         existing = supervisor_status() if tus_restart else {}
-        started = workers + [name for name in tus_restart if name in existing] + tus_start
+        started = workers + katex + [name for name in tus_restart if name in existing] + tus_start
         if started:
             supervisorctl("start", *started)
     elif tus_start:
@@ -242,9 +253,12 @@ def restart_main():
     return 0
 
 
-def _tus_if_configured():
-    """zulip-tus for start-server and stop-server: 10.x, and only if it exists."""
-    return [TUS_PROGRAM] if release_runs_tusd() and TUS_PROGRAM in supervisor_status() else []
+def _optional_programs():
+    """For start-server and stop-server: zulip-katex if it exists, zulip-tus
+    (10.x) if it exists."""
+    states = supervisor_status()
+    return ([KATEX_PROGRAM] if KATEX_PROGRAM in states else []) + \
+        ([TUS_PROGRAM] if release_runs_tusd() and TUS_PROGRAM in states else [])
 
 
 def start_main():
@@ -253,7 +267,7 @@ def start_main():
     if not (workers or tornado or django):
         sys.stderr.write("No zulip-* programs are configured in supervisord.\n")
         return 1
-    for name in django + tornado + workers + _tus_if_configured():
+    for name in django + tornado + workers + _optional_programs():
         _tolerant("start", name, "already started")
     print("Zulip test double started")
     return 0
@@ -262,7 +276,7 @@ def start_main():
 def stop_main():
     become_zulip()
     workers, tornado, django = zulip_programs()
-    for name in django + tornado + workers + _tus_if_configured():
+    for name in django + tornado + workers + _optional_programs():
         _tolerant("stop", name, "not running")
     print("Zulip test double stopped")
     return 0

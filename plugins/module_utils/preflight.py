@@ -223,6 +223,7 @@ _int_range("zulip_app_frontend_restart_timeout", 1, None, _APP, _APP_CONVERGE)
 _int_range("zulip_app_frontend_service_file_descriptor_limit", 1024, 1048576, _APP, _APP_CONVERGE)
 _int_range("zulip_app_frontend_access_log_retention_days", 1, 3650, _APP, _APP_CONVERGE)
 _int_range("zulip_app_frontend_http_proxy_port", 1, 65535, _APP, _APP_CONVERGE)
+_int_range("zulip_app_frontend_katex_server_port", 1, 65535, _APP, _APP_CONVERGE)
 # zulip_postgresql
 _int_range("zulip_postgresql_version", 15, None, _PG_HOSTS, _DB_CONVERGE, optional=True,
            fix="Set zulip_postgresql_version to 15 or newer (Zulip's minimum), or leave it unset for Debian's own.")
@@ -394,7 +395,7 @@ for _kind in ("allow", "deny"):
     _ips(f"zulip_app_frontend_smokescreen_{_kind}_addresses", False)
     _ips(f"zulip_app_frontend_smokescreen_{_kind}_ranges", True)
 
-_EXTERNAL_DEPS = ("golang", "smokescreen-src", "go-camo", "tusd")
+_EXTERNAL_DEPS = ("golang", "smokescreen-src", "go-camo", "tusd", "node")
 _EXTERNAL_DEP_KEYS = ("version", "sha256", "url", "src", "tarball_prefix", "bin", "mode")
 
 

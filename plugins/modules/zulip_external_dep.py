@@ -21,8 +21,10 @@ description:
     under O(root) are removed (O(purge)). A wrong checksum or a failed download fails the call and switches nothing.
   - A version already installed from the same checksum is left as it is (a second run changes nothing); another build
     under the same version is refused.
-  - In C(url), C(src), C(tarball_prefix), C(bin) and link targets, C({version}) is the version and C({goarch}) Go's
-    name for the host's architecture (C(amd64), C(arm64)).
+  - In C(url), C(src), C(tarball_prefix), C(bin) and link targets, C({version}) is the version, C({goarch}) Go's
+    name for the host's architecture (C(amd64), C(arm64)) and C({nodearch}) Node.js's (C(x64), C(arm64)).
+  - Relative symbolic links inside the tarball's directory are installed as they are; links that leave it, and hard
+    links, are refused.
 options:
   deps:
     description: The dependencies.
@@ -144,9 +146,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.zulip.server.plugins.module_utils.probe import sha256_of
 
 MARKER = ".zulip-sha256"
-# Machine name -> (Zulip's architecture name, Go's).
-ARCHITECTURES = {"x86_64": ("amd64", "amd64"), "amd64": ("amd64", "amd64"),
-                 "aarch64": ("aarch64", "arm64"), "arm64": ("aarch64", "arm64")}
+# Machine name -> (Zulip's architecture name, Go's, Node.js's).
+ARCHITECTURES = {"x86_64": ("amd64", "amd64", "x64"), "amd64": ("amd64", "amd64", "x64"),
+                 "aarch64": ("aarch64", "arm64", "arm64"), "arm64": ("aarch64", "arm64", "arm64")}
 
 
 class DepError(Exception):
@@ -193,8 +195,13 @@ def safe_members(tar, prefix):
         relative = os.path.relpath(name, prefix)
         if relative.startswith("..") or os.path.isabs(relative):
             raise DepError(f"{member.name} leaves {prefix}")
-        if member.islnk() or (member.issym() and (os.path.isabs(member.linkname) or ".." in member.linkname.split("/"))):
-            raise DepError(f"{member.name}: links out of the tarball are not installed")
+        # Relative symbolic links within the directory are kept (Node's bin/npm -> ../lib/...).
+        if member.issym():
+            pointee = os.path.normpath(os.path.join(os.path.dirname(relative), member.linkname))
+            if os.path.isabs(member.linkname) or pointee == ".." or pointee.startswith("../"):
+                raise DepError(f"{member.name}: links out of the tarball are not installed")
+        if member.islnk():
+            raise DepError(f"{member.name}: hard links are not installed")
         if not (member.isfile() or member.isdir() or member.issym()):
             raise DepError(f"{member.name}: not a file or directory")
         out.append((member, relative))
@@ -258,7 +265,7 @@ def point(link, target, check_mode):
     return True
 
 
-def resolve(dep, arch, goarch):
+def resolve(dep, arch, goarch, nodearch):
     """The dependency with its checksum for this architecture and its placeholders filled in."""
     dep = dict(dep)
     sha256 = dep["sha256"]
@@ -277,7 +284,9 @@ def resolve(dep, arch, goarch):
         dep["url"] = None
 
     def fill(text):
-        return text.replace("{version}", dep["version"]).replace("{goarch}", goarch) if text else text
+        if not text:
+            return text
+        return text.replace("{version}", dep["version"]).replace("{goarch}", goarch).replace("{nodearch}", nodearch)
 
     dep.update(sha256=sha256, url=fill(dep["url"]), src=fill(dep["src"]), tarball_prefix=fill(dep["tarball_prefix"]),
                bin=[fill(b) for b in dep["bin"]],
@@ -290,8 +299,7 @@ def run(module):
     machine = p["architecture"] or platform.machine()
     if machine not in ARCHITECTURES:
         raise DepError(f"unsupported architecture {machine}")
-    arch, goarch = ARCHITECTURES[machine]
-    deps = [resolve(dep, arch, goarch) for dep in p["deps"]]
+    deps = [resolve(dep, *ARCHITECTURES[machine]) for dep in p["deps"]]
     result = {"changed": False, "deps": {}}
     if not module.check_mode:
         os.makedirs(p["root"], exist_ok=True)

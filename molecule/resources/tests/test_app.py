@@ -100,6 +100,35 @@ def test_a_new_message_becomes_findable_by_search_within_seconds(zuliprc):
         time.sleep(0.2)
 
 
+def rendered(client, message_id):
+    got = client.get_messages({"anchor": message_id, "num_before": 0, "num_after": 0})
+    assert got["result"] == "success", got
+    return next(m["content"] for m in got["messages"] if m["id"] == message_id)
+
+
+def test_math_is_rendered_by_the_katex_server(zuliprc):
+    """Django posts each $$...$$ to zulip-katex (Node.js, the release's
+    katex_server.js, the shared secret); while it is stopped Zulip shows the
+    TeX as it was typed. The release's install-node finds its Node.js
+    installed, so it needs no download (the lab has no internet)."""
+    client = zulip.Client(config_file=zuliprc["config_file"], cert_bundle=zuliprc["cert_bundle"])
+    sent = client.send_message({"type": "stream", "to": "general", "topic": "lab", "content": "area $$\\pi r^2$$"})
+    assert sent["result"] == "success", sent
+    html = rendered(client, sent["id"])
+    assert 'class="katex"' in html and "tex-error" not in html, html
+    for name in APPS:
+        get_host(name).check_output("/home/zulip/deployments/current/scripts/lib/install-node")
+    try:
+        for name in APPS:
+            get_host(name).check_output("supervisorctl stop zulip-katex")
+        html = rendered(client, sent["id"])
+        assert '<span class="tex-error">$$\\pi r^2$$</span>' in html, html
+    finally:
+        for name in APPS:
+            get_host(name).check_output("supervisorctl start zulip-katex")
+    assert 'class="katex"' in rendered(client, sent["id"])
+
+
 @pytest.mark.parametrize("name", APPS)
 def test_once_per_cluster_jobs_only_on_the_active_app_server(name):
     host = get_host(name)

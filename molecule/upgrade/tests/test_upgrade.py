@@ -179,6 +179,19 @@ def send(host, sent, content):
     sent[body["id"]] = content
 
 
+def assert_math_rendered(host):
+    """The new release's zulip-katex renders math, on the Node.js its
+    install-node pins (which finds it installed: the lab has no internet)."""
+    host.check_output(f"{DEPLOYMENTS}/current/scripts/lib/install-node")
+    status, body = api(host, "POST", "/api/v1/messages",
+                       {"type": "stream", "to": "general", "topic": "upgrade", "content": "$$e^{i\\pi}$$"})
+    assert status == 200 and body["result"] == "success", body
+    status, got = api(host, "GET", "/api/v1/messages", {"anchor": body["id"], "num_before": 0, "num_after": 0})
+    assert status == 200, got
+    html = next(m["content"] for m in got["messages"] if m["id"] == body["id"])
+    assert 'class="katex"' in html and "tex-error" not in html, html
+
+
 def assert_messages_intact(host, sent):
     status, body = api(host, "GET", "/api/v1/messages", {"anchor": "newest", "num_before": 1000, "num_after": 0})
     assert status == 200, body
@@ -275,6 +288,8 @@ def test_upgrade_to_b_from_tarball_crosses_the_squash_migrates_and_keeps_message
     # The program 10.x adds (zulip-tus), which its restart-server restarts.
     assert "RUNNING" in tus_program(host)
     assert_resumable_upload(host)
+    # Its Node.js (another version than 9.4's) runs the KaTeX server.
+    assert_math_rendered(host)
     # Browsers are told to reload (reload-clients, in the background, after
     # the post-deploy hooks): Tornado logs the request.
     deadline = time.monotonic() + 30
@@ -405,6 +420,7 @@ def test_upgrade_from_a_git_tag_builds_static_assets(host, sent, tmp_path):
     assert host.file(f"{current}/.zulip-git-commit").exists
     # Built by the checkout's tools/update-prod-static, served by nginx.
     assert_assets_served(host, page_assets(host))
+    assert_math_rendered(host)
     assert_messages_intact(host, sent)
     # Purge: 3 newest kept (9.4's deployment, the oldest, is gone).
     assert oldest not in deployments(host) and len(deployments(host)) == 3

@@ -127,6 +127,7 @@ def test_another_build_under_the_same_version_is_refused(dep):
     ({"other/x": b""}, None, "has no tusd_linux_amd64/"),
     ({"tusd_linux_amd64/../../etc/x": b""}, None, "has no tusd_linux_amd64/"),
     ({"tusd_linux_amd64/tusd": b""}, {"tusd_linux_amd64/evil": "/etc/passwd"}, "links out of the tarball"),
+    ({"tusd_linux_amd64/tusd": b""}, {"tusd_linux_amd64/bin/evil": "../../x"}, "links out of the tarball"),
 ])
 def test_a_tarball_that_escapes_its_directory_is_refused(dep, files, links, message):
     result = dep(tarball(files, links), tarball_prefix="tusd_linux_amd64")
@@ -150,6 +151,27 @@ def test_zulips_per_architecture_checksums_and_placeholders(run_module, tmp_path
     assert result["deps"]["tusd"]["installed"] and open(tmp_path / "tusd").read() == "arm\n"
     missing = run_module(zulip_external_dep, dict(args, architecture="x86_64", deps=[dict(one, sha256={"aarch64": sha(arm)})]))
     assert missing["_rc"] != 0 and "No sha256 found for tusd for architecture amd64" in missing["msg"]
+
+
+def test_nodes_xz_tarball_with_its_relative_links_and_architecture_name(run_module, tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:xz") as tar:
+        data = b"#!/bin/sh\necho corepack\n"
+        info = tarfile.TarInfo("node-v22.14.0-linux-x64/lib/node_modules/corepack/dist/corepack.js")
+        info.size, info.mode = len(data), 0o755
+        tar.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("node-v22.14.0-linux-x64/bin/corepack")
+        info.type, info.linkname = tarfile.SYMTYPE, "../lib/node_modules/corepack/dist/corepack.js"
+        tar.addfile(info)
+    (tmp_path / "node-v22.14.0-linux-x64.tar.xz").write_bytes(buf.getvalue())
+    one = {"name": "node", "version": "22.14.0", "sha256": sha(buf.getvalue()),
+           "url": f"file://{tmp_path}/node-v{{version}}-linux-{{nodearch}}.tar.xz",
+           "tarball_prefix": "node-v{version}-linux-{nodearch}",
+           "links": [{"path": str(tmp_path / "bin" / "corepack"), "target": "bin/corepack"}]}
+    result = run_module(zulip_external_dep, {"deps": [one], "root": str(tmp_path / "srv"), "architecture": "x86_64"})
+    assert result["deps"]["node"]["installed"]
+    assert os.readlink(tmp_path / "srv" / "zulip-node-22.14.0" / "bin" / "corepack").startswith("../lib/")
+    assert open(tmp_path / "bin" / "corepack").read() == "#!/bin/sh\necho corepack\n"
 
 
 def test_one_bad_dependency_switches_none_of_them(run_module, tmp_path):

@@ -301,11 +301,14 @@ def test_upgrade_to_b_from_tarball_crosses_the_squash_migrates_and_keeps_message
 def test_install_with_the_release_the_upgrade_replaced_is_refused(host):
     """The inventory still names 9.4: install.yml must not run it on 10.0's schema."""
     current = link(host, "current")
+    node = host.check_output("node --version")
     result = playbook("install")
     assert_failed(result, "zulip_release=", "does not know the database's schema", "zerver - 0004_message_edit_history")
     assert link(host, "current") == current
     assert served_version(host) == "10.0"
-    assert "RUNNING" in tus_program(host)  # the refused 9.4 changed no program of the running 10.0
+    # The refused 9.4 changed no program of the running 10.0, nor its Node.js.
+    assert "RUNNING" in tus_program(host)
+    assert host.check_output("node --version") == node
 
 
 def test_same_release_again_changes_nothing(host):

@@ -48,6 +48,7 @@ _INSTALL = [
     (BACKUPS, "zulip_postgresql_backups", "main"),
     ((APP,), "zulip_postgresql_backups", "files"),
     (DATABASE, "zulip_process_fts_updates", "main"),
+    (ANY, "zulip_monitoring", "main"),
 ]
 # failover.yml's and rejoin.yml's second play converges with parts of them:
 # zulip_base's secrets and zulip.conf, the database hosts' replication (main's
@@ -326,6 +327,25 @@ def _cron_field(name, low, high, names=()):
         return []
 
     rule(f"cron:{name}", [name], doc, bad=[{name: str(high + 1)}, {name: "1-"}], groups=_APP, playbooks=_INSTALL_ONLY)(check_cron)
+
+
+for _name, _example in (("zulip_monitoring_plugins_dir", "/usr/lib/nagios/plugins"),
+                       ("zulip_monitoring_state_dir", "/var/lib/nagios_state")):
+    _pattern(_name, r"/[^\0\s]*", "an absolute path", f"Set {_name} to a directory such as {_example}.", ANY,
+             _INSTALL_ONLY, bad=["nagios"])
+_int_range("zulip_monitoring_queue_warning_count", 0, None, ANY, _INSTALL_ONLY)
+_int_range("zulip_monitoring_queue_critical_count", 0, None, ANY, _INSTALL_ONLY)
+
+
+@rule("monitoring:queue_counts", ["zulip_monitoring_queue_warning_count", "zulip_monitoring_queue_critical_count"],
+      "the warning count is at most the critical count",
+      bad=[{"zulip_monitoring_queue_warning_count": 60, "zulip_monitoring_queue_critical_count": 50}], playbooks=_INSTALL_ONLY)
+def _queue_counts(inputs):
+    warning, critical = inputs.get("zulip_monitoring_queue_warning_count"), inputs.get("zulip_monitoring_queue_critical_count")
+    if isinstance(warning, int) and isinstance(critical, int) and warning > critical:
+        return [Problem("zulip_monitoring_queue_warning_count", warning, f"must not exceed zulip_monitoring_queue_critical_count ({critical})",
+                        "Lower the warning count or raise the critical one.")]
+    return []
 
 
 _cron_field("zulip_restart_cron_minute", 0, 59)

@@ -38,6 +38,13 @@ def wait_for(what, condition, timeout):
         time.sleep(0.1)
 
 
+def zulip_lag_check(name):
+    """Zulip's check_postgresql_replication_lag, as zulip-check-all runs it (expecting the inventory's one replica)."""
+    check = host(name).run("runuser -u postgres -- /usr/lib/nagios/plugins/zulip_postgresql/check_postgresql_replication_lag "
+                           "--replicas 1")
+    return check.rc, check.stdout.strip()
+
+
 def system_identifier(name, data=DATA):
     out = host(name).run(f"LC_ALL=C /usr/lib/postgresql/15/bin/pg_controldata {data}").stdout
     return next(line.split(":", 1)[1].strip() for line in out.splitlines()
@@ -112,6 +119,11 @@ def test_health_check_reports_both_roles():
     assert replica.rc == 0, replica.stdout
     assert replica.stdout.startswith(f"OK: role=replica streaming=yes slot={SLOT} lag_bytes="), replica.stdout
     assert len(replica.stdout.strip().splitlines()) == 1
+    # Zulip's own check, with its thresholds (README "Monitoring").
+    rc, out = zulip_lag_check(PRIMARY)
+    assert rc == 0 and out.splitlines()[0] == "OK: Found 1 replicas" and "bytes behind in replay of WAL logs" in out, out
+    rc, out = zulip_lag_check(REPLICA)
+    assert rc == 0 and out.startswith("OK: replica is ") and "bytes behind in replay of WAL logs from " in out, out
 
 
 def test_health_check_is_critical_when_the_replica_is_down():
@@ -127,6 +139,7 @@ def test_health_check_is_critical_when_the_replica_is_down():
 
         wait_for("check critical", critical, 10)
         assert outputs[-1].startswith("CRITICAL: role=primary slots_active=0/1 streaming=0 "), outputs[-1]
+        assert zulip_lag_check(PRIMARY) == (2, "CRITICAL: No replicas!"), zulip_lag_check(PRIMARY)
     finally:
         assert replica.run(f"systemctl start {UNIT}").rc == 0
     wait_for("streaming again", streaming_from_slot, 30)

@@ -17,7 +17,8 @@ app_host = lab_common.app_host
 zuliprc = lab_common.zuliprc
 
 ORDER = ["test_admin_organization", "test_app", "test_services", "test_outgoing_proxy", "test_bad_inputs",
-         "test_upgrade_cluster", "test_replication", "test_failover", "test_backup", "test_monitoring"]
+         "test_upgrade_cluster", "test_replication", "test_failover", "test_backup", "test_monitoring",
+         "test_monitoring_failures"]
 
 
 def pytest_collection_modifyitems(items):

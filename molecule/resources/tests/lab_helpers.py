@@ -23,6 +23,12 @@ def first_in(group):
     return hosts_in(group)[0]
 
 
+def zulip_checks(name):
+    """zulip-check-all on one host (README "Monitoring"): {check: (state, message)}."""
+    return {r["check"]: (r["state"], r["message"])
+            for r in json.loads(get_host(name).check_output("/usr/local/bin/zulip-check-all --json"))}
+
+
 def get_host(name):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
 

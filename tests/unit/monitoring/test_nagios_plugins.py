@@ -7,6 +7,8 @@ output, so the plugins' own logic is what is tested."""
 from __future__ import annotations
 
 import os
+import pathlib
+import re
 import time
 
 import pytest
@@ -224,8 +226,22 @@ def test_worker_memory_thresholds(lab, vsize, code):
     got, text = lab.verdict(MEMORY, "--deployment", "/srv/current")
     assert got == code
     assert f"largest queue worker 102 uses {vsize} KiB of virtual memory ({WORKER[:60]}...)" in text
-    assert lab.calls("pgrep") == ["pgrep -xf python.* /srv/current/manage.py process_queue .*"]
+    assert lab.calls("pgrep") == [r"pgrep -xf (\S*/)?python[0-9.]* /srv/current/manage.py process_queue .*"]
     assert lab.calls("ps") == ["ps -o vsize=,pid=,args= -p 101,102"]
+
+
+@pytest.mark.parametrize(("command", "worker"), [
+    (WORKER, True),  # Zulip's: manage.py's "#!/usr/bin/env python3"
+    ("/srv/venv/bin/python3.11 /srv/current/manage.py process_queue --queue_name=x", True),
+    ("python3 /srv/current/manage.py runtornado 127.0.0.1:9800", False),
+    ("python3 /srv/other/manage.py process_queue --queue_name=x", False),
+    ("grep python3 /srv/current/manage.py process_queue --queue_name=x", False),
+])
+def test_worker_pattern_matches_whole_command_lines_as_pgrep_x(command, worker):
+    # pgrep -x anchors the pattern at both ends of the command line.
+    source = (pathlib.Path(__file__).parents[3] / "roles/zulip_monitoring/files/nagios_plugins" / MEMORY).read_text()
+    pattern = re.search(r'return rf"(.*)"', source).group(1).replace("{deployment}", "/srv/current")
+    assert bool(re.fullmatch(pattern, command)) == worker
 
 
 def test_worker_memory_thresholds_are_options(lab):

@@ -25,8 +25,10 @@ def first_in(group):
 
 def zulip_checks(name):
     """zulip-check-all on one host (README "Monitoring"): {check: (state, message)}."""
-    return {r["check"]: (r["state"], r["message"])
-            for r in json.loads(get_host(name).check_output("/usr/local/bin/zulip-check-all --json"))}
+    # Its exit code is the worst state (2 when any check is critical): not a failure here.
+    run = get_host(name).run("/usr/local/bin/zulip-check-all --json")
+    assert run.rc in (0, 1, 2), run.stderr
+    return {r["check"]: (r["state"], r["message"]) for r in json.loads(run.stdout)}
 
 
 def get_host(name):

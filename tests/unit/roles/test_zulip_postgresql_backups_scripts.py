@@ -250,3 +250,19 @@ def test_backing_up_files_skips_missing_paths_and_applies_the_retention(tmp_path
         f"backup --quiet --host app --tag zulip-files {tmp_path}",
         "forget --quiet --host app --tag zulip-files --keep-daily 3 --keep-weekly 2 --prune"]
     assert "backed up as snapshot eeee" in done.stdout
+
+
+def test_a_repository_that_does_not_answer_is_critical_within_the_timeout(tmp_path, bin_dir, capsys):
+    # A repository host that drops packets: pgbackrest (and what it started) hangs.
+    stub(bin_dir, "runuser", 'shift 3; exec "$@"\n')
+    stub(bin_dir, "pgbackrest", 'echo "$*" >> "$STUB_LOG"; sleep 300 & wait\n')
+    stub(bin_dir, "psql", f"echo 'f|0|{int(time.time()) - 20}|0||0|0'\n")
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"stanza": "zulip", "drill_state": str(tmp_path / "none.json"), "repository_timeout": 1}))
+    started = time.monotonic()
+    state = check.main([], config=str(settings))
+    line = capsys.readouterr().out.strip()
+    assert time.monotonic() - started < 30
+    assert state == check.CRITICAL and line.startswith("CRITICAL: the backup repository did not answer within 2 s"), line
+    # pgBackRest's own network timeout is bounded too; the archiving check still ran.
+    assert "--io-timeout=1" in calls(tmp_path)[0] and "WAL archived 2" in line

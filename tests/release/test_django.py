@@ -389,3 +389,16 @@ def test_tusd_and_the_hook_together(release, tmp_path):
     assert attachment["content_type"] == "text/plain" and attachment["file_name"] == "notes.txt"
     status, headers, body = out["too_big"]
     assert status == 413 and "25 MiB" in json.loads(body)["message"]
+
+
+def test_a_failed_queue_event_is_recorded_as_zulip_records_it(release, tmp_path):
+    # zerver/worker/base.py: "<asctime>\t<JSON list of the events>" appended to QUEUE_ERROR_DIR/<queue>.errors.
+    r = release()
+    done = r.run("from django.conf import settings; from zerver import workers\n"
+                 f"settings.QUEUE_ERROR_DIR = {str(tmp_path / 'queue_error')!r}\n"
+                 "workers.record_error('user_activity', b'{\"query\": \"x\"}')\n"
+                 "workers.record_error('user_activity', b'not json')\n")
+    assert done.returncode == 0, done.stderr
+    lines = (tmp_path / "queue_error" / "user_activity.errors").read_text().splitlines()
+    assert [json.loads(line.split("\t")[1]) for line in lines] == [[{"query": "x"}], ["not json"]]
+    assert all(len(line.split("\t")[0].split()) == 5 for line in lines)  # time.asctime()

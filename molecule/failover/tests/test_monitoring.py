@@ -33,6 +33,12 @@ def pending_updates(name):
     return "WARNING" if installs else "OK"
 
 
+def queue_errors(name):
+    """What check_queue_worker_errors must say: whether a worker recorded an event it failed on."""
+    return "WARNING" if host(name).run("find /var/log/zulip/queue_error -name '*.errors' -size +0 | grep -q .").rc == 0 \
+        else "OK"
+
+
 def test_status_reports_every_check_and_fails_on_the_critical_one():
     rc, out = playbook("status")
     # The corrupted repository file (test_backup.py) failed the last restore drill.
@@ -45,6 +51,9 @@ def test_status_reports_every_check_and_fails_on_the_critical_one():
         for check, (state, message) in found.items():
             if check == "check_postgresql_backup":
                 assert state == "CRITICAL" and "restore drill FAILED" in message, (name, message)
+            elif check == "check_queue_worker_errors":
+                # Events the workers failed on while the drills had the database down, if any.
+                assert state == queue_errors(name), (name, state, message)
             elif check == "check_debian_packages":
                 # The lab's Debian is as old as its image: updates may be pending.
                 assert state == pending_updates(name), (name, state, message)
@@ -53,3 +62,4 @@ def test_status_reports_every_check_and_fails_on_the_critical_one():
             assert f"{name:<16} {check:<34} {state:<8} " in out, (name, check)
     # The active app server's queue workers were found and measured.
     assert any(message.startswith("largest queue worker ") for message in workers), workers
+

@@ -1,6 +1,6 @@
 """Zulip's checks (README "Monitoring") going critical with their cause, and
 back to OK once it is repaired: a stopped queue worker with events piling up
-in its queue, WAL archiving that fails. (All OK on a healthy cluster and
+in its queue, an event a worker fails on, WAL archiving that fails. (All OK on a healthy cluster and
 status.yml: failover/tests/test_monitoring.py; a stopped replica:
 ha/tests/test_replication.py.)"""
 
@@ -42,11 +42,7 @@ def test_a_stopped_worker_and_its_filling_queue_go_critical_and_recover():
     try:
         for app, program in stopped.items():
             get_host(app).check_output(f"supervisorctl stop {program}")
-        # 60 events into the queue, as the app publishes them (its own code and settings).
-        get_host(APPS[0]).check_output(
-            "cd /home/zulip/deployments/current && runuser -u zulip -- env DJANGO_SETTINGS_MODULE=zproject.settings "
-            "./zulip-current-venv/bin/python3 -c \"import django; django.setup(); from zerver import services; "
-            f"[services.queue_json_publish('{QUEUE}', {{'test': n}}) for n in range(60)]\"")
+        publish(QUEUE, [{"test": n} for n in range(60)])
         consumers, queues = rabbitmq_checks()
         assert consumers[0] == "CRITICAL" and f"queue {QUEUE} has 0 consumers, needs 1" in consumers[1], consumers
         assert queues == ("CRITICAL", f"queue {QUEUE} problem: CRITICAL:count critical: 60"), queues
@@ -54,6 +50,28 @@ def test_a_stopped_worker_and_its_filling_queue_go_critical_and_recover():
         for app, program in stopped.items():
             get_host(app).check_output(f"supervisorctl start {program}")
     wait_for("consumers and queues OK", lambda: [c[0] for c in rabbitmq_checks()] == ["OK", "OK"], 60)
+
+
+def publish(queue, events):
+    """Events into a queue, as the app publishes them (its own code and settings)."""
+    get_host(APPS[0]).check_output(
+        "cd /home/zulip/deployments/current && runuser -u zulip -- env DJANGO_SETTINGS_MODULE=zproject.settings "
+        "./zulip-current-venv/bin/python3 -c \"import django; django.setup(); from zerver import services; "
+        f"[services.queue_json_publish('{queue}', e) for e in {events!r}]\"")
+
+
+def test_an_event_a_worker_fails_on_is_recorded_and_warned_about_until_cleared():
+    errors = "/var/log/zulip/queue_error/user_activity.errors"
+    # A user_activity event without its user: the worker fails on it. Every
+    # app server consumes (the hot spare too): one of them records it.
+    publish("user_activity", [{"query": "monitoring test"}])
+    wait_for("the failed event recorded", lambda: any(get_host(a).file(errors).exists for a in APPS), 60)
+    app = next(a for a in APPS if get_host(a).file(errors).exists)
+    assert '"query": "monitoring test"' in get_host(app).file(errors).content_string
+    assert zulip_checks(app)["check_queue_worker_errors"] == ("WARNING", f"queue errors logged in {errors}")
+    # The admin reads and clears the file: OK again.
+    get_host(app).check_output(f"rm {errors}")
+    assert zulip_checks(app)["check_queue_worker_errors"] == ("OK", "no queue errors logged")
 
 
 def test_failing_wal_archiving_goes_critical_and_recovers():

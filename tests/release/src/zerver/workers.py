@@ -3,6 +3,7 @@
 """`manage.py process_queue`: RabbitMQ consumers."""
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -75,6 +76,22 @@ def consume_embed_links(event):
             logger.info("embed_links: previewed %s for message %s", url, event["message_id"])
 
 
+error_lock = threading.Lock()
+
+
+def record_error(queue_name, body):
+    """Append the failed event to QUEUE_ERROR_DIR/<queue>.errors: "<asctime>\\t<JSON list of events>"."""
+    from django.conf import settings
+
+    try:
+        events = json.dumps([json.loads(body)])
+    except ValueError:
+        events = json.dumps([body.decode("utf-8", "replace")])
+    os.makedirs(settings.QUEUE_ERROR_DIR, exist_ok=True)
+    with error_lock, open(os.path.join(settings.QUEUE_ERROR_DIR, f"{queue_name}.errors"), "a") as handle:
+        handle.write(f"{time.asctime()}\t{events}\n")
+
+
 def consumer_for(queue_name):
     if queue_name == "user_activity":
         return consume_user_activity
@@ -104,11 +121,10 @@ def consume_forever(queue_name):
                 try:
                     consume(json.loads(body))
                 except Exception:
-                    logger.exception("%s: failed to process event; requeueing", queue_name)
+                    # As Zulip: the event is recorded and dropped, not retried.
+                    logger.exception("Problem handling data on queue %s", queue_name)
+                    record_error(queue_name, body)
                     close_old_connections()  # a database that went away: reconnect next time
-                    ch.basic_nack(method.delivery_tag, requeue=True)
-                    time.sleep(1)
-                    return
                 ch.basic_ack(method.delivery_tag)
 
             channel.basic_consume(queue=queue_name, on_message_callback=on_message, auto_ack=False)

@@ -111,6 +111,10 @@ LOCAL_AVATARS_DIR = os.path.join(LOCAL_UPLOADS_DIR, "avatars") if LOCAL_UPLOADS_
 S3_KEY = get_secret("s3_key")
 S3_SECRET_KEY = get_secret("s3_secret_key")
 
+# A queue worker that fails on an event appends it to <queue>.errors here and
+# drops it (zerver/worker/base.py); Zulip's check_queue_worker_errors reads it.
+QUEUE_ERROR_DIR = "/var/log/zulip/queue_error"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -4,6 +4,9 @@ fails on the ones left critical (the failed restore drill; pending security
 updates of the lab's Debian, if any). Each check going critical with its
 cause: test_replication.py (the replica stopped), test_monitoring_failures.py."""
 
+import subprocess
+import time
+
 from conftest import lab_common
 from test_backup import host, playbook
 
@@ -63,3 +66,22 @@ def test_status_reports_every_check_and_fails_on_the_critical_one():
     # The active app server's queue workers were found and measured.
     assert any(message.startswith("largest queue worker ") for message in workers), workers
 
+
+def test_a_repository_host_that_does_not_answer_is_critical_within_the_timeout():
+    # Frozen, the repository host's kernel still accepts the connection, and
+    # then nothing answers: pgBackRest would wait 60 s per read.
+    primary = next(h for h in DB_HOSTS
+                   if host(h).check_output("runuser -u postgres -- psql -X -A -t -c 'SELECT pg_is_in_recovery()'") == "f")
+    check = "/usr/lib/nagios/plugins/zulip_postgresql_backups/check_postgresql_backup --repository-timeout 3"
+    subprocess.run(["docker", "pause", REPOSITORY], check=True, capture_output=True)
+    try:
+        started = time.monotonic()
+        run = host(primary).run(check)
+        elapsed = time.monotonic() - started
+    finally:
+        subprocess.run(["docker", "unpause", REPOSITORY], check=True, capture_output=True)
+    assert run.rc == 2 and run.stdout.startswith("CRITICAL: the backup repository did not answer within 6 s"), run.stdout
+    assert elapsed < 20, elapsed
+    # Answering again, the repository is read again.
+    again = host(primary).run(check).stdout
+    assert "did not answer" not in again and "pgbackrest info failed" not in again, again

@@ -12,7 +12,13 @@ bash lab/docker-engine.sh  # quick when the engine already runs
 log=$(mktemp "${TMPDIR:-/tmp}/scenario-$name-XXXXXX.log")
 trap 'rm -f "$log"' EXIT
 start=$(date +%s)
-NO_COLOR=1 molecule -c molecule/base.yml "$action" -s "$name" 2>&1 | tee "$log"
+# Each step's end says how long into the scenario it came (CI's budget).
+NO_COLOR=1 molecule -c molecule/base.yml "$action" -s "$name" 2>&1 | while IFS= read -r line; do
+  case $line in
+    *"] Executed: "*) printf '%s (%d s into the scenario)\n' "$line" "$(( $(date +%s) - start ))" ;;
+    *) printf '%s\n' "$line" ;;
+  esac
+done | tee "$log"
 rc=${PIPESTATUS[0]}
 status=passed
 if [ "$rc" -ne 0 ]; then

@@ -199,9 +199,23 @@ def test_a_point_in_time_restore_lands_between_two_batches(story):
     assert host(name).run("ls -d /var/lib/postgresql/15/main.replaced-*").rc == 0
 
 
+def production_pki():
+    """The controller's copies of production's database CA and certificates
+    (molecule.yml's zulip_postgresql_tls_dir), which the next install.yml
+    pushes to the hosts: {file: sha256}. The drill host's client certificate
+    for the repository is made there too, and is left out."""
+    tls = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "postgresql-tls")
+    return {name: hashlib.sha256(open(os.path.join(tls, name), "rb").read()).hexdigest()
+            for name in os.listdir(tls) if name.endswith((".crt", ".key")) and not name.startswith("zulip-drill.")}
+
+
 def test_the_restore_drill_reads_the_newest_message_back_on_a_scratch_host():
+    pki = production_pki()
     rc, out = playbook("restore-drill", *DRILL_RC, *running())
     assert rc == 0, out[-4000:]
+    # The scratch host's own PostgreSQL has a CA of its own: production's is
+    # not made again (every database host would restart on the next install).
+    assert "ca.crt" in pki and production_pki() == pki
     assert "Restore drill passed on zulip-drill" in out
     drill = json.loads(host(primary()).file("/var/lib/zulip-server/restore-drill.json").content_string)
     assert drill["ok"] and 0 < float(drill["rto_s"]) < 600 and 0 <= float(drill["rpo_s"]) <= 3 * 60 + 60, drill

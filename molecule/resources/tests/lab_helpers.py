@@ -49,6 +49,11 @@ def run_playbook(name, *extra):
         ["ansible-playbook", "-i", inventory,
          os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "playbooks", f"{name}.yml"), *extra],
         env=env, capture_output=True, text=True, timeout=900, check=False)
+    # ZULIP_LAB_PLAYBOOK_LOG=FILE keeps every run's output (with
+    # ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks: where its time went).
+    if os.environ.get("ZULIP_LAB_PLAYBOOK_LOG"):
+        with open(os.environ["ZULIP_LAB_PLAYBOOK_LOG"], "a", encoding="utf-8") as log:
+            log.write(f"=== playbooks/{name}.yml {' '.join(extra)}: rc {run.returncode}\n{run.stdout}{run.stderr}\n")
     return run.returncode, run.stdout + run.stderr
 
 

@@ -43,7 +43,9 @@ def test_uwsgi_and_workers_sized_from_memory(name):
     processes = app_variables(name).get("zulip_app_frontend_uwsgi_processes") or ladder
     assert f"processes={processes}" in host.file("/etc/zulip/uwsgi.ini").content_string.split("\n")
     programs = host.run("supervisorctl status").stdout
-    if memory > 3800:  # spec §7.4: one process per queue
+    # spec §7.4: one process per queue above 3800 MiB, unless the scenario says.
+    per_queue = app_variables(name).get("zulip_app_frontend_queue_workers_multiprocess")
+    if memory > 3800 if per_queue is None else per_queue:
         assert "zulip-workers:zulip_events_user_activity " in programs
     else:
         assert "zulip-workers:zulip_events " in programs

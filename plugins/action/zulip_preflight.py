@@ -113,6 +113,12 @@ class ActionModule(ActionBase):
             own = hostvars.get(other, {})
             cluster = own.get("zulip_base_cluster", own.get("zulip_cluster", "zulip"))
             hosts[other] = {"cluster": cluster, "active": bool(own.get("zulip_app_frontend_active", False))}
+            # Where the inventory keeps its database CA (postgresql:tls-dir-per-cluster).
+            try:
+                hosts[other].update(tls_dir=own.get("zulip_postgresql_tls_dir"),
+                                    own_ca=bool(own.get("zulip_postgresql_tls_ca_cert")))
+            except AnsibleError:
+                pass  # computed from what only a later play knows: not the inventory's own directory
 
         failed_types = {p.variable for p in problems}
         inputs = preflight.Inputs(host=host, playbook=playbook, groups=groups, hosts=hosts, user_set=frozenset(task_vars),

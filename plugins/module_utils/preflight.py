@@ -883,6 +883,33 @@ def _own_ca(inputs):
     return _pem_pair("zulip_postgresql_tls_ca_cert", "zulip_postgresql_tls_ca_key", inputs, "CA certificate")
 
 
+@rule("postgresql:tls-dir-per-cluster", ["zulip_postgresql_tls_dir"],
+      "a directory the inventory sets is no other cluster's (each cluster's CA is made there under its own name), "
+      "unless the cluster has its own CA",
+      bad=[({"zulip_postgresql_tls_dir": "/srv/pki"}, {PRIMARY: ["db1", "db2"]},
+            {"db1": {"cluster": "chat"}, "db2": {"cluster": "team", "tls_dir": "/srv/pki/"}})],
+      groups=BACKUPS, playbooks=_DB_CONVERGE)
+def _tls_dir_per_cluster(inputs):
+    """Only a value the inventory sets: the default is per cluster (the
+    preflight, before the topology is known, cannot tell it apart)."""
+    mine = inputs.get("zulip_postgresql_tls_dir")
+    if "zulip_postgresql_tls_dir" not in inputs.user_set or not mine or inputs.get("zulip_postgresql_tls_ca_cert"):
+        return []
+    def same(path):
+        return path and os.path.normpath(os.path.expanduser(str(path))) == os.path.normpath(os.path.expanduser(str(mine)))
+    others = sorted({inputs.cluster_of(h) for h, known in inputs.hosts.items()
+                     if inputs.cluster_of(h) != inputs.cluster and same(known.get("tls_dir")) and not known.get("own_ca")
+                     and any(inputs.member(g, h) for g in BACKUPS)})
+    if not others:
+        return []
+    return [Problem("zulip_postgresql_tls_dir", mine,
+                    f"cluster '{inputs.cluster}' and cluster{'s' if len(others) > 1 else ''} "
+                    f"{', '.join(repr(c) for c in others)} would keep their database CA there: each run would make the "
+                    "CA again under the other cluster's name, and its hosts' certificates would stop matching it",
+                    "Give each cluster a directory of its own (e.g. ending in the cluster's name, set per cluster), "
+                    "or leave zulip_postgresql_tls_dir unset (~/.ansible/zulip.server/postgresql-tls/<cluster>).")]
+
+
 @rule("postgresql:client-ca", ["zulip_postgresql_tls_ca_cert"], "on an app server, the CA certificate exists on the controller",
       bad=[{"zulip_postgresql_tls_ca_cert": "/nonexistent-ca.crt"}], groups=_APP, playbooks=_APP_CONVERGE)
 def _client_ca(inputs):

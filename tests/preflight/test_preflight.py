@@ -113,6 +113,18 @@ def test_the_cluster_shape_is_checked(tmp_path, groups, message):
     assert "needs at least one host in zulip_app_frontend and exactly one in each of" in result.stdout and message in result.stdout
 
 
+def test_two_clusters_sharing_the_database_ca_directory_are_refused(tmp_path):
+    """A fleet (two one-host clusters) with zulip_postgresql_tls_dir set for
+    every host: each cluster's run would make the CA again under its name."""
+    fleet = {g: ["chat zulip_cluster=chat", "team zulip_cluster=team"] for g in GROUPS}
+    result = run(tmp_path, fleet, zulip_postgresql_tls_dir=str(tmp_path / "pki"))
+    assert stopped_in_preflight(result), result.stdout[-3000:]
+    assert "cluster 'chat' and cluster 'team' would keep their database CA there" in result.stdout, result.stdout[-3000:]
+    # One directory per cluster passes.
+    result = run(tmp_path, fleet, zulip_postgresql_tls_dir=str(tmp_path / "pki") + "/{{ zulip_cluster }}")
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
 def test_missing_release_file_refused(tmp_path):
     result = run(tmp_path, standalone(), zulip_release=str(tmp_path / "nope.tar.gz"))
     assert stopped_in_preflight(result)

@@ -62,10 +62,12 @@ def baseline(tmp_path):
     return values
 
 
-def inputs_for(values, groups, playbook, host=None):
-    hosts = {h: {"cluster": "zulip"} for g in groups.values() for h in g}
+def inputs_for(values, groups, playbook, host=None, hosts=None, user_set=()):
+    """hosts: what the preflight knows of other hosts, by name (their cluster is "zulip" unless given)."""
+    known = {h: {"cluster": "zulip", **(hosts or {}).get(h, {})} for g in groups.values() for h in g}
     host = host or next(iter(groups.get(preflight.APP) or [h for g in groups.values() for h in g]))
-    return preflight.Inputs(host=host, playbook=playbook, values=values, groups=groups, hosts=hosts)
+    return preflight.Inputs(host=host, playbook=playbook, values=values, groups=groups, hosts=known,
+                            user_set=frozenset(user_set))
 
 
 def cases():
@@ -78,14 +80,16 @@ def hosts_of(r, groups):
 
 @pytest.mark.parametrize(("r", "bad"), cases())
 def test_each_rule_refuses_its_bad_inputs_naming_the_variable(tmp_path, r, bad):
-    values, groups = (bad, STANDALONE) if isinstance(bad, dict) else bad
+    # {values} on a standalone inventory, ({values}, {groups}), or ({values},
+    # {groups}, {host: what is known of it}) with the values set by the inventory.
+    values, groups, hosts = (bad, STANDALONE, None) if isinstance(bad, dict) else (*bad, None)[:3]
     base = baseline(tmp_path)
     base.update(values)
     # The rule fires on one of its hosts, in each playbook it belongs to.
     for playbook in r.playbooks:
         problems = []
         for host in hosts_of(r, groups) or [h for g in groups.values() for h in g]:
-            inputs = inputs_for(base, groups, playbook, host)
+            inputs = inputs_for(base, groups, playbook, host, hosts, user_set=values if hosts else ())
             if r.applies(inputs):
                 problems.extend(r.check(inputs))
         assert problems, (r.rule_id, playbook, values)
@@ -164,6 +168,35 @@ def test_synchronous_standby_names_grammar_accepts(text, parsed):
 def test_synchronous_standby_names_grammar_refuses(text):
     with pytest.raises(ValueError):
         preflight.parse_synchronous_standby_names(text)
+
+
+FLEET = {preflight.PRIMARY: ["db1", "db2"], preflight.REPOSITORY: ["backup2"]}
+
+
+@pytest.mark.parametrize(("mine", "others", "refused"), [
+    ("/srv/pki", {"db2": {"cluster": "team", "tls_dir": "/srv/pki"}}, True),
+    # the other cluster's repository host reads the same CA
+    ("~/pki", {"backup2": {"cluster": "team", "tls_dir": "~/pki/"}}, True),
+    ("/srv/pki/chat", {"db2": {"cluster": "team", "tls_dir": "/srv/pki/team"}}, False),
+    # the other cluster brings its own CA: nothing is made there for it
+    ("/srv/pki", {"db2": {"cluster": "team", "tls_dir": "/srv/pki", "own_ca": True}}, False),
+    # the same cluster's hosts share it, as they must
+    ("/srv/pki", {"db2": {"cluster": "chat", "tls_dir": "/srv/pki"}}, False),
+    # the default directory (not set by the inventory) is per cluster
+    (None, {"db2": {"cluster": "team"}}, False),
+], ids=["shared", "shared-with-a-repository", "per-cluster", "other-has-own-ca", "same-cluster", "default"])
+def test_each_cluster_keeps_its_database_ca_apart(tmp_path, mine, others, refused):
+    values = baseline(tmp_path)
+    user_set = ()
+    if mine:
+        values["zulip_postgresql_tls_dir"] = mine
+        user_set = ("zulip_postgresql_tls_dir",)
+    hosts = {"db1": {"cluster": "chat"}, **others}
+    problems = [p for p in preflight.check(inputs_for(values, FLEET, "install", "db1", hosts, user_set))
+                if p.variable == "zulip_postgresql_tls_dir"]
+    assert bool(problems) == refused, [str(p) for p in problems]
+    if refused:
+        assert "cluster 'chat' and cluster 'team' would keep their database CA there" in str(problems[0])
 
 
 def test_synchronous_standby_names_name_a_replica(tmp_path):

@@ -895,10 +895,12 @@ def _tls_dir_per_cluster(inputs):
     mine = inputs.get("zulip_postgresql_tls_dir")
     if "zulip_postgresql_tls_dir" not in inputs.user_set or not mine or inputs.get("zulip_postgresql_tls_ca_cert"):
         return []
-    def same(path):
-        return path and os.path.normpath(os.path.expanduser(str(path))) == os.path.normpath(os.path.expanduser(str(mine)))
+    def where(path):
+        return os.path.normpath(os.path.expanduser(str(path)))
+
     others = sorted({inputs.cluster_of(h) for h, known in inputs.hosts.items()
-                     if inputs.cluster_of(h) != inputs.cluster and same(known.get("tls_dir")) and not known.get("own_ca")
+                     if inputs.cluster_of(h) != inputs.cluster and known.get("tls_dir")
+                     and where(known["tls_dir"]) == where(mine) and not known.get("own_ca")
                      and any(inputs.member(g, h) for g in BACKUPS)})
     if not others:
         return []

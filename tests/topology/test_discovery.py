@@ -36,7 +36,7 @@ def test_without_answers_the_inventory_decides(tmp_path):
 def test_a_promoted_replica_is_the_primary_and_the_fenced_one_is_left_out(tmp_path):
     decision = decide(tmp_path, {"db1": pg("fenced", False), "db2": pg("primary"), "db3": pg("replica")})
     assert decision["primary"] == "db2"
-    assert decision["roles"]["fenced"] == ["db1"]
+    assert (decision["fenced"], decision["replicas"]) == (["db1"], ["db3"])
 
 
 def test_a_running_primary_wins_over_a_stopped_one(tmp_path):
@@ -50,9 +50,9 @@ def test_a_dead_primary_stays_the_primary_until_a_failover(tmp_path):
     assert decision["primary"] == "db1"
 
 
-def test_two_running_primaries_are_reported(tmp_path):
+def test_two_running_primaries_are_refused(tmp_path):
     decision = decide(tmp_path, {"db1": pg("primary"), "db2": pg("primary")})
-    assert decision["roles"]["running"] == ["db1", "db2"]
+    assert decision["failed"] and "db1 and db2 both run as PostgreSQL primaries of cluster zulip" in decision["msg"]
 
 
 def test_a_fenced_inventory_primary_is_never_chosen(tmp_path):
